@@ -1,0 +1,226 @@
+//! Key material as plain data: public keys any backend can read, and secrets
+//! that are zeroized on drop.
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use super::{CryptoError, Curve, KeyKind};
+
+/// A public key, in the form JWK and X.509 both reduce to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum PublicKey {
+    /// An RSA public key.
+    Rsa(RsaPublicKey),
+    /// An elliptic-curve public key.
+    Ec(EcPublicKey),
+}
+
+impl PublicKey {
+    /// The kind of this key.
+    pub fn kind(&self) -> KeyKind {
+        match self {
+            PublicKey::Rsa(_) => KeyKind::Rsa,
+            PublicKey::Ec(k) => KeyKind::Ec(k.curve()),
+        }
+    }
+}
+
+/// An RSA public key: modulus and exponent as big-endian unsigned integers
+/// without leading zero bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RsaPublicKey {
+    n: Vec<u8>,
+    e: Vec<u8>,
+}
+
+impl RsaPublicKey {
+    /// Builds a key from big-endian modulus and exponent, stripping leading
+    /// zeros. Refuses an empty, even or tiny modulus and an even or one-valued
+    /// exponent; size policy (2048 bits and up) is the caller's.
+    pub fn new(n: &[u8], e: &[u8]) -> Result<Self, CryptoError> {
+        let n = strip_leading_zeros(n);
+        let e = strip_leading_zeros(e);
+        let odd = |v: &[u8]| v.last().is_some_and(|b| b & 1 == 1);
+        if n.len() < 64 || !odd(n) || !odd(e) || e == [1] || e.len() > 8 {
+            return Err(CryptoError::InvalidKey);
+        }
+        Ok(Self {
+            n: n.to_vec(),
+            e: e.to_vec(),
+        })
+    }
+
+    /// The modulus, big-endian, no leading zeros.
+    pub fn n(&self) -> &[u8] {
+        &self.n
+    }
+
+    /// The public exponent, big-endian, no leading zeros.
+    pub fn e(&self) -> &[u8] {
+        &self.e
+    }
+
+    /// The modulus size in bits.
+    pub fn bits(&self) -> usize {
+        let top = self.n.first().copied().unwrap_or(0);
+        self.n.len() * 8 - top.leading_zeros() as usize
+    }
+}
+
+fn strip_leading_zeros(v: &[u8]) -> &[u8] {
+    let start = v.iter().position(|&b| b != 0).unwrap_or(v.len());
+    &v[start..]
+}
+
+/// An elliptic-curve public key as affine coordinates of fixed length.
+/// Whether the point lies on the curve is checked by the backend that uses
+/// it (a point off the curve is refused there, never used).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EcPublicKey {
+    curve: Curve,
+    x: Vec<u8>,
+    y: Vec<u8>,
+}
+
+impl EcPublicKey {
+    /// Builds a key from big-endian coordinates of exactly the curve's field
+    /// length (JWK requires the full length, RFC 7518 section 6.2.1.2).
+    pub fn new(curve: Curve, x: &[u8], y: &[u8]) -> Result<Self, CryptoError> {
+        let len = curve.field_len();
+        if x.len() != len || y.len() != len {
+            return Err(CryptoError::InvalidKey);
+        }
+        Ok(Self {
+            curve,
+            x: x.to_vec(),
+            y: y.to_vec(),
+        })
+    }
+
+    /// Builds a key from an uncompressed SEC1 point (`04 || x || y`).
+    pub fn from_sec1_uncompressed(curve: Curve, point: &[u8]) -> Result<Self, CryptoError> {
+        let len = curve.field_len();
+        match point.split_first() {
+            Some((4, xy)) if xy.len() == 2 * len => {
+                let (x, y) = xy.split_at(len);
+                Self::new(curve, x, y)
+            }
+            _ => Err(CryptoError::InvalidKey),
+        }
+    }
+
+    /// The curve.
+    pub fn curve(&self) -> Curve {
+        self.curve
+    }
+
+    /// The x coordinate, big-endian, full field length.
+    pub fn x(&self) -> &[u8] {
+        &self.x
+    }
+
+    /// The y coordinate, big-endian, full field length.
+    pub fn y(&self) -> &[u8] {
+        &self.y
+    }
+
+    /// The uncompressed SEC1 encoding `04 || x || y`.
+    pub fn to_sec1_uncompressed(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(1 + self.x.len() + self.y.len());
+        out.push(4);
+        out.extend_from_slice(&self.x);
+        out.extend_from_slice(&self.y);
+        out
+    }
+}
+
+/// Secret bytes (a CEK, a derived key, a symmetric key): zeroized on drop and
+/// never printed.
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+pub struct SecretBytes(Vec<u8>);
+
+impl SecretBytes {
+    /// Takes ownership of the bytes.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    /// Copies the bytes out of a slice.
+    pub fn from_slice(bytes: &[u8]) -> Self {
+        Self(bytes.to_vec())
+    }
+
+    /// The secret bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The length in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<Zeroizing<Vec<u8>>> for SecretBytes {
+    fn from(mut z: Zeroizing<Vec<u8>>) -> Self {
+        Self(core::mem::take(&mut *z))
+    }
+}
+
+impl fmt::Debug for SecretBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretBytes({} bytes, redacted)", self.0.len())
+    }
+}
+
+/// A content encryption key.
+pub type Cek = SecretBytes;
+
+/// The key a CEK is wrapped to: a recipient's public key, or a shared
+/// symmetric key for A128KW / A256KW.
+#[derive(Clone, Copy, Debug)]
+pub enum EncryptionKey<'a> {
+    /// A recipient's public key (RSA or EC).
+    Public(&'a PublicKey),
+    /// A shared symmetric key-encryption key.
+    Symmetric(&'a SecretBytes),
+}
+
+impl EncryptionKey<'_> {
+    /// The kind of this key.
+    pub fn kind(&self) -> KeyKind {
+        match self {
+            EncryptionKey::Public(k) => k.kind(),
+            EncryptionKey::Symmetric(k) => KeyKind::Oct(k.len()),
+        }
+    }
+}
+
+/// Header parameters that key agreement reads or writes (RFC 7518 4.6.1).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AgreementParams {
+    /// The ephemeral public key (`epk`).
+    pub epk: Option<EcPublicKey>,
+    /// Agreement PartyUInfo (`apu`), decoded.
+    pub apu: Option<Vec<u8>>,
+    /// Agreement PartyVInfo (`apv`), decoded.
+    pub apv: Option<Vec<u8>>,
+}
+
+/// The result of encrypting a CEK for one recipient.
+#[derive(Debug)]
+pub struct WrappedCek {
+    /// The CEK the content is encrypted with (agreed, for ECDH-ES direct).
+    pub cek: Cek,
+    /// The JWE Encrypted Key (empty for ECDH-ES direct).
+    pub encrypted_key: Vec<u8>,
+    /// The ephemeral public key to publish as `epk`, for ECDH-ES variants.
+    pub epk: Option<EcPublicKey>,
+}

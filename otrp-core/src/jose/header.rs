@@ -1,0 +1,307 @@
+//! JOSE headers: ordered, duplicate-free parameter maps, and the joint view
+//! of a protected header with its unprotected companions (RFC 7515 section 4,
+//! RFC 7516 section 4).
+
+use alloc::collections::BTreeSet;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+use serde::de::{MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+use super::{JoseError, Jwk, b64};
+use crate::crypto::{AgreementParams, ContentAlg, EcPublicKey, JwsAlg, KeyAlg, PublicKey};
+
+/// One JOSE header object. Parameters keep their order (so a header built
+/// from a known JSON text serializes to the same bytes) and a name appears at
+/// most once: a duplicate is refused when parsing (RFC 7515 section 4).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Header {
+    params: Vec<(String, Value)>,
+}
+
+impl Header {
+    /// An empty header.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parses a header from its JSON text, refusing duplicate names.
+    pub fn from_json(json: &[u8]) -> Result<Self, JoseError> {
+        serde_json::from_slice(json).map_err(|e| {
+            let msg = e.to_string();
+            match msg.strip_prefix(DUPLICATE_PREFIX) {
+                Some(rest) => JoseError::DuplicateHeader(
+                    rest.split(DUPLICATE_SUFFIX)
+                        .next()
+                        .unwrap_or(rest)
+                        .to_string(),
+                ),
+                None => JoseError::Json(msg),
+            }
+        })
+    }
+
+    /// The compact JSON text of this header.
+    pub fn to_json(&self) -> Vec<u8> {
+        // Serializing strings and JSON values into memory cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// The value of parameter `name`.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// Sets `name`, replacing an existing value in place or appending.
+    pub fn set(&mut self, name: &str, value: impl Into<Value>) -> &mut Self {
+        let value = value.into();
+        match self.params.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.params.push((name.to_string(), value)),
+        }
+        self
+    }
+
+    /// Builder form of [`Header::set`].
+    pub fn with(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.set(name, value);
+        self
+    }
+
+    /// Removes `name`, returning its value.
+    pub fn remove(&mut self, name: &str) -> Option<Value> {
+        let pos = self.params.iter().position(|(n, _)| n == name)?;
+        Some(self.params.remove(pos).1)
+    }
+
+    /// Parameter names in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.params.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// Whether the header has no parameters.
+    pub fn is_empty(&self) -> bool {
+        self.params.is_empty()
+    }
+}
+
+const DUPLICATE_PREFIX: &str = "duplicate header parameter ";
+const DUPLICATE_SUFFIX: &str = " at line";
+
+impl Serialize for Header {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.params.len()))?;
+        for (k, v) in &self.params {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Header {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct HeaderVisitor;
+        impl<'de> Visitor<'de> for HeaderVisitor {
+            type Value = Header;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object of header parameters")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Header, A::Error> {
+                let mut seen = BTreeSet::new();
+                let mut params = Vec::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    if !seen.insert(name.clone()) {
+                        return Err(serde::de::Error::custom(format_args!(
+                            "{DUPLICATE_PREFIX}{name}"
+                        )));
+                    }
+                    params.push((name, map.next_value::<Value>()?));
+                }
+                Ok(Header { params })
+            }
+        }
+        d.deserialize_map(HeaderVisitor)
+    }
+}
+
+/// The parameters that apply to one signature or one recipient: the
+/// protected header joined with the unprotected ones. Names are disjoint
+/// across the parts (checked by [`JointHeader::new`]).
+#[derive(Clone, Copy, Debug)]
+pub struct JointHeader<'a> {
+    parts: [Option<&'a Header>; 3],
+}
+
+impl<'a> JointHeader<'a> {
+    /// Joins the parts, refusing a name that occurs in more than one, and a
+    /// `crit` anywhere (no extension is understood; RFC 7515 section 4.1.11).
+    pub fn new(
+        protected: &'a Header,
+        shared: Option<&'a Header>,
+        own: Option<&'a Header>,
+    ) -> Result<Self, JoseError> {
+        let joint = Self {
+            parts: [Some(protected), shared, own],
+        };
+        let mut seen = BTreeSet::new();
+        for name in joint.parts.iter().flatten().flat_map(|h| h.names()) {
+            if !seen.insert(name) {
+                return Err(JoseError::DuplicateHeader(name.to_string()));
+            }
+        }
+        if let Some(crit) = joint.get("crit") {
+            let first = crit
+                .as_array()
+                .and_then(|a| a.first())
+                .and_then(Value::as_str);
+            return Err(JoseError::CriticalUnsupported(
+                first.unwrap_or("crit").to_string(),
+            ));
+        }
+        Ok(joint)
+    }
+
+    /// The value of `name` from whichever part holds it.
+    pub fn get(&self, name: &str) -> Option<&'a Value> {
+        self.parts.iter().flatten().find_map(|h| h.get(name))
+    }
+
+    /// A string parameter; present with another type is an error.
+    pub fn str(&self, name: &'static str) -> Result<Option<&'a str>, JoseError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(JoseError::InvalidHeader(name)),
+        }
+    }
+
+    /// The raw `alg` name, required; "none" is refused here, for JWS and JWE
+    /// alike.
+    fn alg_name(&self) -> Result<&'a str, JoseError> {
+        match self.str("alg")? {
+            None => Err(JoseError::Missing("alg")),
+            Some("none") => Err(JoseError::AlgNone),
+            Some(name) => Ok(name),
+        }
+    }
+
+    /// `alg` as a JWS algorithm.
+    pub fn jws_alg(&self) -> Result<JwsAlg, JoseError> {
+        let name = self.alg_name()?;
+        JwsAlg::from_name(name).ok_or_else(|| JoseError::UnknownAlgorithm(name.to_string()))
+    }
+
+    /// `alg` as a JWE key management algorithm.
+    pub fn key_alg(&self) -> Result<KeyAlg, JoseError> {
+        let name = self.alg_name()?;
+        KeyAlg::from_name(name).ok_or_else(|| JoseError::UnknownAlgorithm(name.to_string()))
+    }
+
+    /// `enc` as a content encryption algorithm; also refuses `zip`.
+    pub fn content_alg(&self) -> Result<ContentAlg, JoseError> {
+        if self.get("zip").is_some() {
+            return Err(JoseError::CompressionUnsupported);
+        }
+        let name = self.str("enc")?.ok_or(JoseError::Missing("enc"))?;
+        ContentAlg::from_name(name).ok_or_else(|| JoseError::UnknownAlgorithm(name.to_string()))
+    }
+
+    /// `kid`, when present.
+    pub fn kid(&self) -> Result<Option<&'a str>, JoseError> {
+        self.str("kid")
+    }
+
+    /// `x5c`: the DER certificates, leaf first. Standard base64 as RFC 7515
+    /// section 4.1.6 says; base64url is tolerated (docs/interop.md).
+    pub fn x5c(&self) -> Result<Option<Vec<Vec<u8>>>, JoseError> {
+        let Some(value) = self.get("x5c") else {
+            return Ok(None);
+        };
+        let list = value.as_array().ok_or(JoseError::InvalidHeader("x5c"))?;
+        if list.is_empty() {
+            return Err(JoseError::InvalidHeader("x5c"));
+        }
+        list.iter()
+            .map(|v| {
+                let text = v.as_str().ok_or(JoseError::InvalidHeader("x5c"))?;
+                b64::decode_std(text, "x5c").or_else(|_| b64::decode_url(text, "x5c"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
+    /// The key agreement parameters `epk`, `apu` and `apv`.
+    pub fn agreement_params(&self) -> Result<AgreementParams, JoseError> {
+        let epk = match self.get("epk") {
+            None => None,
+            Some(v) => {
+                let jwk: Jwk = serde_json::from_value(v.clone())
+                    .map_err(|_| JoseError::InvalidHeader("epk"))?;
+                match jwk.to_public_key() {
+                    Ok(PublicKey::Ec(k)) => Some(k),
+                    _ => return Err(JoseError::InvalidHeader("epk")),
+                }
+            }
+        };
+        let bytes = |name: &'static str| -> Result<Option<Vec<u8>>, JoseError> {
+            self.str(name)?
+                .map(|s| b64::decode_url(s, name))
+                .transpose()
+        };
+        Ok(AgreementParams {
+            epk,
+            apu: bytes("apu")?,
+            apv: bytes("apv")?,
+        })
+    }
+}
+
+/// Writes an ephemeral public key as the `epk` parameter.
+pub(crate) fn epk_value(epk: &EcPublicKey) -> Value {
+    serde_json::to_value(Jwk::from_public_key(&PublicKey::Ec(epk.clone()))).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_order_and_refuses_duplicates() {
+        let h = Header::from_json(br#"{"alg":"A128KW","kid":"k","enc":"A128GCM"}"#).unwrap();
+        assert_eq!(
+            h.to_json(),
+            br#"{"alg":"A128KW","kid":"k","enc":"A128GCM"}"#
+        );
+        assert_eq!(
+            Header::from_json(br#"{"alg":"RS256","alg":"none"}"#),
+            Err(JoseError::DuplicateHeader("alg".to_string()))
+        );
+    }
+
+    #[test]
+    fn joint_header_refuses_shared_names_and_crit() {
+        let p = Header::new().with("alg", "RS256");
+        let u = Header::new().with("alg", "ES256");
+        assert!(
+            matches!(JointHeader::new(&p, Some(&u), None), Err(JoseError::DuplicateHeader(n)) if n == "alg")
+        );
+        let c = Header::new()
+            .with("alg", "RS256")
+            .with("crit", serde_json::json!(["exp"]));
+        assert!(
+            matches!(JointHeader::new(&c, None, None), Err(JoseError::CriticalUnsupported(n)) if n == "exp")
+        );
+    }
+
+    #[test]
+    fn alg_none_is_refused() {
+        let p = Header::new().with("alg", "none");
+        let j = JointHeader::new(&p, None, None).unwrap();
+        assert_eq!(j.jws_alg(), Err(JoseError::AlgNone));
+        assert_eq!(j.key_alg(), Err(JoseError::AlgNone));
+    }
+}

@@ -1,0 +1,176 @@
+//! JSON Web Keys (RFC 7517) for the key types OTrP uses: RSA, EC (P-256,
+//! P-384) and symmetric (`oct`).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde::{Deserialize, Serialize};
+
+use super::{JoseError, b64};
+use crate::crypto::{Curve, EcPublicKey, PublicKey, RsaPublicKey, SecretBytes};
+
+/// A JSON Web Key. Binary members are kept as their base64url text and
+/// decoded on use; private members are zeroized on drop.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Jwk {
+    /// Key type: "RSA", "EC" or "oct".
+    pub kty: String,
+    /// Curve name for EC keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crv: Option<String>,
+    /// EC x coordinate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    /// EC y coordinate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
+    /// RSA modulus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<String>,
+    /// RSA public exponent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
+    /// Private exponent (RSA) or scalar (EC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub d: Option<Secret>,
+    /// RSA first prime factor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p: Option<Secret>,
+    /// RSA second prime factor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<Secret>,
+    /// RSA first factor CRT exponent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dp: Option<Secret>,
+    /// RSA second factor CRT exponent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dq: Option<Secret>,
+    /// RSA first CRT coefficient.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qi: Option<Secret>,
+    /// Symmetric key value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k: Option<Secret>,
+    /// Key identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    /// Intended use ("sig" or "enc").
+    #[serde(default, rename = "use", skip_serializing_if = "Option::is_none")]
+    pub use_: Option<String>,
+    /// Intended algorithm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alg: Option<String>,
+}
+
+/// The base64url text of a private JWK member, zeroized on drop and redacted
+/// in debug output.
+#[derive(
+    Clone, PartialEq, Eq, Serialize, Deserialize, zeroize::Zeroize, zeroize::ZeroizeOnDrop,
+)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Decodes the member into secret bytes.
+    pub fn decode(&self, what: &'static str) -> Result<SecretBytes, JoseError> {
+        b64::decode_url(&self.0, what).map(SecretBytes::new)
+    }
+
+    /// Encodes secret bytes as a member.
+    pub fn encode(bytes: &[u8]) -> Self {
+        Self(b64::encode_url(bytes))
+    }
+}
+
+impl core::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Secret(redacted)")
+    }
+}
+
+/// A JWK Set (RFC 7517 section 5).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JwkSet {
+    /// The keys.
+    pub keys: Vec<Jwk>,
+}
+
+impl Jwk {
+    /// Parses a JWK from JSON.
+    pub fn from_json(json: &[u8]) -> Result<Self, JoseError> {
+        Ok(serde_json::from_slice(json)?)
+    }
+
+    /// The curve of an EC key.
+    pub fn curve(&self) -> Result<Curve, JoseError> {
+        let name = self.crv.as_deref().ok_or(JoseError::Missing("crv"))?;
+        Curve::from_name(name).ok_or_else(|| JoseError::UnknownAlgorithm(name.into()))
+    }
+
+    /// The public key of an RSA or EC JWK (private members are ignored).
+    pub fn to_public_key(&self) -> Result<PublicKey, JoseError> {
+        let member = |v: &Option<String>, name: &'static str| -> Result<Vec<u8>, JoseError> {
+            b64::decode_url(v.as_deref().ok_or(JoseError::Missing(name))?, name)
+        };
+        match self.kty.as_str() {
+            "RSA" => Ok(PublicKey::Rsa(RsaPublicKey::new(
+                &member(&self.n, "n")?,
+                &member(&self.e, "e")?,
+            )?)),
+            "EC" => Ok(PublicKey::Ec(EcPublicKey::new(
+                self.curve()?,
+                &member(&self.x, "x")?,
+                &member(&self.y, "y")?,
+            )?)),
+            _ => Err(JoseError::InvalidHeader("kty")),
+        }
+    }
+
+    /// The public JWK of a public key (no `kid`, `use` or `alg`).
+    pub fn from_public_key(key: &PublicKey) -> Self {
+        match key {
+            PublicKey::Rsa(k) => Jwk {
+                kty: "RSA".into(),
+                n: Some(b64::encode_url(k.n())),
+                e: Some(b64::encode_url(k.e())),
+                ..Jwk::default()
+            },
+            PublicKey::Ec(k) => Jwk {
+                kty: "EC".into(),
+                crv: Some(k.curve().name().into()),
+                x: Some(b64::encode_url(k.x())),
+                y: Some(b64::encode_url(k.y())),
+                ..Jwk::default()
+            },
+        }
+    }
+
+    /// The symmetric key of an `oct` JWK.
+    pub fn symmetric_key(&self) -> Result<SecretBytes, JoseError> {
+        if self.kty != "oct" {
+            return Err(JoseError::InvalidHeader("kty"));
+        }
+        self.k.as_ref().ok_or(JoseError::Missing("k"))?.decode("k")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ec_public_key_round_trip() {
+        let jwk = Jwk::from_json(br#"{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}"#).unwrap();
+        let key = jwk.to_public_key().unwrap();
+        assert_eq!(Jwk::from_public_key(&key), jwk);
+        let short = br#"{"kty":"EC","crv":"P-256","x":"AQ","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}"#;
+        assert!(Jwk::from_json(short).unwrap().to_public_key().is_err());
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let jwk = Jwk::from_json(br#"{"kty":"oct","k":"AAEC"}"#).unwrap();
+        assert!(!alloc::format!("{jwk:?}").contains("AAEC"));
+        assert_eq!(jwk.symmetric_key().unwrap().as_bytes(), &[0, 1, 2]);
+    }
+}
