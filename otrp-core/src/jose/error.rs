@@ -74,6 +74,14 @@ impl From<CryptoError> for JoseError {
 impl From<serde_json::Error> for JoseError {
     fn from(e: serde_json::Error) -> Self {
         use alloc::string::ToString;
-        JoseError::Json(e.to_string())
+        let msg = e.to_string();
+        // serde carries our duplicate-name refusal as text; recover the name.
+        match msg.split_once(super::header::DUPLICATE_PREFIX) {
+            Some((_, rest)) => {
+                let name = rest.split(" at line").next().unwrap_or(rest);
+                JoseError::DuplicateHeader(name.to_string())
+            }
+            None => JoseError::Json(msg),
+        }
     }
 }

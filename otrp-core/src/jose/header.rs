@@ -31,18 +31,7 @@ impl Header {
 
     /// Parses a header from its JSON text, refusing duplicate names.
     pub fn from_json(json: &[u8]) -> Result<Self, JoseError> {
-        serde_json::from_slice(json).map_err(|e| {
-            let msg = e.to_string();
-            match msg.strip_prefix(DUPLICATE_PREFIX) {
-                Some(rest) => JoseError::DuplicateHeader(
-                    rest.split(DUPLICATE_SUFFIX)
-                        .next()
-                        .unwrap_or(rest)
-                        .to_string(),
-                ),
-                None => JoseError::Json(msg),
-            }
-        })
+        Ok(serde_json::from_slice(json)?)
     }
 
     /// The compact JSON text of this header.
@@ -78,6 +67,13 @@ impl Header {
         Some(self.params.remove(pos).1)
     }
 
+    /// Sets every parameter of `other` (in place or appended, in its order).
+    pub fn extend_from(&mut self, other: &Header) {
+        for (name, value) in &other.params {
+            self.set(name, value.clone());
+        }
+    }
+
     /// Parameter names in order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.params.iter().map(|(n, _)| n.as_str())
@@ -89,8 +85,9 @@ impl Header {
     }
 }
 
-const DUPLICATE_PREFIX: &str = "duplicate header parameter ";
-const DUPLICATE_SUFFIX: &str = " at line";
+/// How a duplicate name is reported through serde (turned back into
+/// [`JoseError::DuplicateHeader`] by the `From<serde_json::Error>` impl).
+pub(crate) const DUPLICATE_PREFIX: &str = "duplicate header parameter ";
 
 impl Serialize for Header {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

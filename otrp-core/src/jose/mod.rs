@@ -9,8 +9,12 @@
 pub mod b64;
 mod error;
 mod header;
+mod jwe;
 mod jwk;
+mod jws;
 
 pub use error::JoseError;
 pub use header::{Header, JointHeader};
+pub use jwe::{Jwe, JweBuilder, JwePolicy, JweRecipient};
 pub use jwk::{Jwk, JwkSet, Secret};
+pub use jws::{Jws, JwsSignature};

@@ -1,0 +1,407 @@
+//! JSON Web Signature (RFC 7515) in compact, flattened JSON and general JSON
+//! serialization. OTrP sends every message as a flattened JWS (spec 7.4).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::{Header, JointHeader, JoseError, b64};
+use crate::crypto::{JwsAlg, JwsSigner, Provider, PublicKey};
+
+/// A parsed or freshly signed JWS. Nothing in it is trusted until
+/// [`Jws::verify`] succeeds; the payload before that is only available as
+/// [`Jws::unverified_payload`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Jws {
+    payload_b64: String,
+    signatures: Vec<JwsSignature>,
+}
+
+/// One signature of a JWS with its headers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JwsSignature {
+    protected_b64: String,
+    protected: Header,
+    header: Option<Header>,
+    signature: Vec<u8>,
+}
+
+impl JwsSignature {
+    /// The integrity-protected header.
+    pub fn protected(&self) -> &Header {
+        &self.protected
+    }
+
+    /// The unprotected header (`header`), if any.
+    pub fn unprotected(&self) -> Option<&Header> {
+        self.header.as_ref()
+    }
+
+    /// The joint view of both headers (disjointness was checked on parse).
+    pub fn joint_header(&self) -> Result<JointHeader<'_>, JoseError> {
+        JointHeader::new(&self.protected, self.header.as_ref(), None)
+    }
+
+    /// The signature's algorithm (`alg`, from either header).
+    pub fn alg(&self) -> Result<JwsAlg, JoseError> {
+        self.joint_header()?.jws_alg()
+    }
+
+    /// The `x5c` certificate chain (DER, leaf first), if present.
+    pub fn x5c(&self) -> Result<Option<Vec<Vec<u8>>>, JoseError> {
+        self.joint_header()?.x5c()
+    }
+
+    /// The raw signature bytes.
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+
+    fn new(
+        protected_b64: String,
+        header: Option<Header>,
+        signature: Vec<u8>,
+    ) -> Result<Self, JoseError> {
+        let protected = if protected_b64.is_empty() {
+            Header::new()
+        } else {
+            Header::from_json(&b64::decode_url(&protected_b64, "protected")?)?
+        };
+        let sig = Self {
+            protected_b64,
+            protected,
+            header,
+            signature,
+        };
+        // Duplicate names across the headers, `crit` and a missing or
+        // unusable `alg` are refused at parse time.
+        sig.joint_header()?
+            .str("alg")?
+            .ok_or(JoseError::Missing("alg"))?;
+        Ok(sig)
+    }
+
+    fn signing_input(&self, payload_b64: &str) -> Vec<u8> {
+        let mut input = Vec::with_capacity(self.protected_b64.len() + 1 + payload_b64.len());
+        input.extend_from_slice(self.protected_b64.as_bytes());
+        input.push(b'.');
+        input.extend_from_slice(payload_b64.as_bytes());
+        input
+    }
+
+    fn verify(
+        &self,
+        payload_b64: &str,
+        provider: &Provider,
+        key: &PublicKey,
+        allowed: &[JwsAlg],
+    ) -> Result<(), JoseError> {
+        let alg = self.alg()?;
+        if !allowed.contains(&alg) {
+            return Err(JoseError::AlgorithmNotAllowed(alg.name()));
+        }
+        if !alg.key_kind().admits(key.kind()) {
+            return Err(JoseError::KeyMismatch(alg.name()));
+        }
+        let verifier = provider.signature_verifier(alg)?;
+        verifier.verify(key, &self.signing_input(payload_b64), &self.signature)?;
+        Ok(())
+    }
+}
+
+impl Jws {
+    /// Parses any serialization: JSON (flattened or general) when the input
+    /// starts with `{`, compact otherwise.
+    pub fn parse(input: &[u8]) -> Result<Self, JoseError> {
+        let trimmed = input.trim_ascii();
+        if trimmed.first() == Some(&b'{') {
+            Self::parse_json(trimmed)
+        } else {
+            let text =
+                core::str::from_utf8(trimmed).map_err(|_| JoseError::Malformed("not UTF-8"))?;
+            Self::parse_compact(text)
+        }
+    }
+
+    /// Parses the compact serialization `protected.payload.signature`.
+    pub fn parse_compact(text: &str) -> Result<Self, JoseError> {
+        let mut parts = text.split('.');
+        let (Some(protected), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(JoseError::Malformed(
+                "compact JWS needs exactly three parts",
+            ));
+        };
+        if protected.is_empty() {
+            return Err(JoseError::Missing("protected"));
+        }
+        let sig = JwsSignature::new(
+            protected.into(),
+            None,
+            b64::decode_url(signature, "signature")?,
+        )?;
+        Self::from_parts(payload.into(), alloc::vec![sig])
+    }
+
+    /// Parses the flattened or general JSON serialization.
+    pub fn parse_json(json: &[u8]) -> Result<Self, JoseError> {
+        let raw: JwsJson = serde_json::from_slice(json)?;
+        raw.try_into()
+    }
+
+    fn from_parts(payload_b64: String, signatures: Vec<JwsSignature>) -> Result<Self, JoseError> {
+        // Validate the payload encoding now so that a malformed JWS never
+        // parses, without keeping a decoded copy around.
+        b64::decode_url(&payload_b64, "payload")?;
+        Ok(Self {
+            payload_b64,
+            signatures,
+        })
+    }
+
+    /// Signs `payload` with one signer. `protected` and `unprotected` carry
+    /// the other header parameters (`kid`, `x5c`, ...); `alg` is written into
+    /// the protected header.
+    pub fn sign(
+        payload: &[u8],
+        signer: &dyn JwsSigner,
+        alg: JwsAlg,
+        protected: Header,
+        unprotected: Option<Header>,
+        provider: &Provider,
+    ) -> Result<Self, JoseError> {
+        let mut jws = Self {
+            payload_b64: b64::encode_url(payload),
+            signatures: Vec::new(),
+        };
+        jws.add_signature(signer, alg, protected, unprotected, provider)?;
+        Ok(jws)
+    }
+
+    /// Adds one more signature over the same payload (general serialization).
+    pub fn add_signature(
+        &mut self,
+        signer: &dyn JwsSigner,
+        alg: JwsAlg,
+        protected: Header,
+        unprotected: Option<Header>,
+        provider: &Provider,
+    ) -> Result<(), JoseError> {
+        if !alg.key_kind().admits(signer.key_kind()) {
+            return Err(JoseError::KeyMismatch(alg.name()));
+        }
+        let protected = with_alg_first(protected, alg.name());
+        JointHeader::new(&protected, unprotected.as_ref(), None)?;
+        let protected_b64 = b64::encode_url(&protected.to_json());
+        let mut sig = JwsSignature {
+            protected_b64,
+            protected,
+            header: unprotected,
+            signature: Vec::new(),
+        };
+        sig.signature = signer.sign(
+            alg,
+            &sig.signing_input(&self.payload_b64),
+            provider.secure_random,
+        )?;
+        self.signatures.push(sig);
+        Ok(())
+    }
+
+    /// Verifies with `key`, accepting only algorithms in `allowed`, and
+    /// returns the payload. With several signatures, one that verifies with
+    /// this key suffices.
+    pub fn verify(
+        &self,
+        provider: &Provider,
+        key: &PublicKey,
+        allowed: &[JwsAlg],
+    ) -> Result<Vec<u8>, JoseError> {
+        let mut last = JoseError::Missing("signature");
+        for sig in &self.signatures {
+            match sig.verify(&self.payload_b64, provider, key, allowed) {
+                Ok(()) => return b64::decode_url(&self.payload_b64, "payload"),
+                Err(e) => last = e,
+            }
+        }
+        Err(if self.signatures.len() > 1 {
+            JoseError::BadSignature
+        } else {
+            last
+        })
+    }
+
+    /// The payload WITHOUT verification: for routing decisions only (the
+    /// broker reads `tee` this way, spec 7.4), never for trust.
+    pub fn unverified_payload(&self) -> Result<Vec<u8>, JoseError> {
+        b64::decode_url(&self.payload_b64, "payload")
+    }
+
+    /// The signatures.
+    pub fn signatures(&self) -> &[JwsSignature] {
+        &self.signatures
+    }
+
+    /// Compact serialization: one signature, no unprotected header.
+    pub fn to_compact(&self) -> Result<String, JoseError> {
+        match self.signatures.as_slice() {
+            [sig] if sig.header.is_none() => {
+                let sig_b64 = b64::encode_url(&sig.signature);
+                Ok(alloc::format!(
+                    "{}.{}.{}",
+                    sig.protected_b64,
+                    self.payload_b64,
+                    sig_b64
+                ))
+            }
+            _ => Err(JoseError::NotSerializable("compact JWS")),
+        }
+    }
+
+    /// Flattened JSON serialization: one signature.
+    pub fn to_flattened_json(&self) -> Result<String, JoseError> {
+        let [sig] = self.signatures.as_slice() else {
+            return Err(JoseError::NotSerializable("flattened JWS"));
+        };
+        let out = FlattenedOut {
+            payload: &self.payload_b64,
+            sig: SignatureOut::from(sig),
+        };
+        Ok(serde_json::to_string(&out)?)
+    }
+
+    /// General JSON serialization.
+    pub fn to_general_json(&self) -> String {
+        let out = GeneralOut {
+            payload: &self.payload_b64,
+            signatures: self.signatures.iter().map(SignatureOut::from).collect(),
+        };
+        serde_json::to_string(&out).unwrap_or_default()
+    }
+}
+
+/// A header with `alg` set, placed first when it was absent.
+pub(crate) fn with_alg_first(header: Header, alg: impl Into<serde_json::Value>) -> Header {
+    if header.get("alg").is_some() {
+        let mut header = header;
+        header.set("alg", alg);
+        return header;
+    }
+    let mut out = Header::new().with("alg", alg);
+    out.extend_from(&header);
+    out
+}
+
+/// The JSON serializations as they arrive (RFC 7515 section 7.2).
+#[derive(Deserialize)]
+struct JwsJson {
+    payload: String,
+    protected: Option<String>,
+    header: Option<Header>,
+    signature: Option<String>,
+    signatures: Option<Vec<SignatureJson>>,
+}
+
+#[derive(Deserialize)]
+struct SignatureJson {
+    protected: Option<String>,
+    header: Option<Header>,
+    signature: String,
+}
+
+impl TryFrom<JwsJson> for Jws {
+    type Error = JoseError;
+
+    fn try_from(raw: JwsJson) -> Result<Self, JoseError> {
+        let sigs = match (raw.signatures, raw.signature) {
+            (Some(list), None) if raw.protected.is_none() && raw.header.is_none() => {
+                if list.is_empty() {
+                    return Err(JoseError::Missing("signatures"));
+                }
+                list.into_iter()
+                    .map(|s| {
+                        JwsSignature::new(
+                            s.protected.unwrap_or_default(),
+                            s.header,
+                            b64::decode_url(&s.signature, "signature")?,
+                        )
+                    })
+                    .collect::<Result<Vec<_>, _>>()?
+            }
+            (None, Some(signature)) => alloc::vec![JwsSignature::new(
+                raw.protected.unwrap_or_default(),
+                raw.header,
+                b64::decode_url(&signature, "signature")?,
+            )?],
+            (None, None) => return Err(JoseError::Missing("signature")),
+            _ => {
+                return Err(JoseError::Malformed(
+                    "both flattened and general JWS members",
+                ));
+            }
+        };
+        Jws::from_parts(raw.payload, sigs)
+    }
+}
+
+#[derive(Serialize)]
+struct SignatureOut<'a> {
+    #[serde(skip_serializing_if = "str::is_empty")]
+    protected: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    header: Option<&'a Header>,
+    signature: String,
+}
+
+impl<'a> From<&'a JwsSignature> for SignatureOut<'a> {
+    fn from(sig: &'a JwsSignature) -> Self {
+        Self {
+            protected: &sig.protected_b64,
+            header: sig.header.as_ref(),
+            signature: b64::encode_url(&sig.signature),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct FlattenedOut<'a> {
+    payload: &'a str,
+    #[serde(flatten)]
+    sig: SignatureOut<'a>,
+}
+
+#[derive(Serialize)]
+struct GeneralOut<'a> {
+    payload: &'a str,
+    signatures: Vec<SignatureOut<'a>>,
+}
+
+/// Serializes as flattened JSON when there is one signature (the form OTrP
+/// sends), general JSON otherwise.
+impl Serialize for Jws {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.signatures.as_slice() {
+            [sig] => FlattenedOut {
+                payload: &self.payload_b64,
+                sig: SignatureOut::from(sig),
+            }
+            .serialize(s),
+            sigs => GeneralOut {
+                payload: &self.payload_b64,
+                signatures: sigs.iter().map(SignatureOut::from).collect(),
+            }
+            .serialize(s),
+        }
+    }
+}
+
+/// Deserializes flattened or general JSON, with every check of [`Jws::parse_json`].
+impl<'de> Deserialize<'de> for Jws {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        JwsJson::deserialize(d)?
+            .try_into()
+            .map_err(serde::de::Error::custom)
+    }
+}
