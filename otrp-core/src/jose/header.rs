@@ -244,16 +244,18 @@ impl<'a> JointHeader<'a> {
                 }
             }
         };
+        let (apu, apv) = self.party_info()?;
+        Ok(AgreementParams { epk, apu, apv })
+    }
+
+    /// `apu` and `apv`, decoded.
+    pub fn party_info(&self) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>), JoseError> {
         let bytes = |name: &'static str| -> Result<Option<Vec<u8>>, JoseError> {
             self.str(name)?
                 .map(|s| b64::decode_url(s, name))
                 .transpose()
         };
-        Ok(AgreementParams {
-            epk,
-            apu: bytes("apu")?,
-            apv: bytes("apv")?,
-        })
+        Ok((bytes("apu")?, bytes("apv")?))
     }
 }
 
