@@ -327,12 +327,13 @@ impl Jwe {
             ciphertext: b64::decode_url(&raw.ciphertext, "ciphertext")?,
             tag: decode_opt(raw.tag, "tag")?,
         };
-        // Header rules per recipient: disjoint names, no `crit`, known
-        // algorithms, no compression.
+        // Header rules per recipient: disjoint names, no `crit`, `alg` and
+        // `enc` present. Algorithms are resolved on decryption, so that one
+        // recipient with an unknown algorithm does not hide the others.
         for r in &jwe.recipients {
             let joint = jwe.joint_header(r)?;
-            joint.key_alg()?;
-            joint.content_alg()?;
+            joint.str("alg")?.ok_or(JoseError::Missing("alg"))?;
+            joint.str("enc")?.ok_or(JoseError::Missing("enc"))?;
         }
         Ok(jwe)
     }

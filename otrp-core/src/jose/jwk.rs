@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use super::{JoseError, b64};
-use crate::crypto::{Curve, EcPublicKey, PublicKey, RsaPublicKey, SecretBytes};
+use crate::crypto::{Curve, EcPublicKey, JwsAlg, KeyAlg, PublicKey, RsaPublicKey, SecretBytes};
 
 /// A JSON Web Key. Binary members are kept as their base64url text and
 /// decoded on use; private members are zeroized on drop.
@@ -57,9 +57,44 @@ pub struct Jwk {
     /// Intended use ("sig" or "enc").
     #[serde(default, rename = "use", skip_serializing_if = "Option::is_none")]
     pub use_: Option<String>,
+    /// Permitted operations (RFC 7517 section 4.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_ops: Option<Vec<String>>,
     /// Intended algorithm.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alg: Option<String>,
+}
+
+/// What a key is about to be used for, to check against a JWK's `use`,
+/// `key_ops` and `alg` restrictions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyUse {
+    /// Verifying a JWS.
+    Verify,
+    /// Signing a JWS.
+    Sign,
+    /// Encrypting (wrapping or agreeing) a CEK.
+    Encrypt,
+    /// Decrypting (unwrapping or agreeing) a CEK.
+    Decrypt,
+}
+
+impl KeyUse {
+    fn use_name(self) -> &'static str {
+        match self {
+            KeyUse::Verify | KeyUse::Sign => "sig",
+            KeyUse::Encrypt | KeyUse::Decrypt => "enc",
+        }
+    }
+
+    fn key_ops(self) -> &'static [&'static str] {
+        match self {
+            KeyUse::Verify => &["verify"],
+            KeyUse::Sign => &["sign"],
+            KeyUse::Encrypt => &["encrypt", "wrapKey", "deriveKey", "deriveBits"],
+            KeyUse::Decrypt => &["decrypt", "unwrapKey", "deriveKey", "deriveBits"],
+        }
+    }
 }
 
 /// The base64url text of a private JWK member, zeroized on drop and redacted
@@ -99,6 +134,36 @@ impl Jwk {
     /// Parses a JWK from JSON.
     pub fn from_json(json: &[u8]) -> Result<Self, JoseError> {
         Ok(serde_json::from_slice(json)?)
+    }
+
+    /// Whether this JWK's `alg`, `use` and `key_ops` members permit using it
+    /// with algorithm `alg` for `usage` (absent members permit anything).
+    pub fn permits(&self, alg: &str, usage: KeyUse) -> bool {
+        let alg_ok = self.alg.as_deref().is_none_or(|a| a == alg);
+        let use_ok = self.use_.as_deref().is_none_or(|u| u == usage.use_name());
+        let ops_ok = self
+            .key_ops
+            .as_ref()
+            .is_none_or(|ops| ops.iter().any(|op| usage.key_ops().contains(&op.as_str())));
+        alg_ok && use_ok && ops_ok
+    }
+
+    /// The JWS algorithms this JWK may be used with for `usage`.
+    pub fn permitted_jws_algs(&self, usage: KeyUse) -> Vec<JwsAlg> {
+        JwsAlg::ALL
+            .iter()
+            .copied()
+            .filter(|a| self.permits(a.name(), usage))
+            .collect()
+    }
+
+    /// The key management algorithms this JWK may be used with for `usage`.
+    pub fn permitted_key_algs(&self, usage: KeyUse) -> Vec<KeyAlg> {
+        KeyAlg::ALL
+            .iter()
+            .copied()
+            .filter(|a| self.permits(a.name(), usage))
+            .collect()
     }
 
     /// The curve of an EC key.

@@ -16,5 +16,5 @@ mod jws;
 pub use error::JoseError;
 pub use header::{Header, JointHeader};
 pub use jwe::{Jwe, JweBuilder, JwePolicy, JweRecipient};
-pub use jwk::{Jwk, JwkSet, Secret};
+pub use jwk::{Jwk, JwkSet, KeyUse, Secret};
 pub use jws::{Jws, JwsSignature};

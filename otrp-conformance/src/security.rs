@@ -1,0 +1,244 @@
+//! The JOSE layer's security properties, each as a check that fails if the
+//! property is broken (listed in docs/security.md).
+
+use otrp_core::crypto::{ContentAlg, CryptoError, JwsAlg, KeyAlg, Provider};
+use otrp_core::jose::{Header, JoseError, Jwe, JwePolicy, Jws, b64};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+use crate::keys::TestKeys;
+
+fn compact(header: &str, payload: &[u8], signature: &[u8]) -> String {
+    format!(
+        "{}.{}.{}",
+        b64::encode_url(header.as_bytes()),
+        b64::encode_url(payload),
+        b64::encode_url(signature)
+    )
+}
+
+/// JWS: "none", HS256 against a public key, an `alg` that does not fit the
+/// key or is not allowed, `crit`, and duplicate header names never verify.
+pub fn jws_refusals(provider: Provider) {
+    let keys = TestKeys::load(&provider);
+    let rsa = keys.verifier(JwsAlg::Rs256);
+    let p256 = keys.verifier(JwsAlg::Es256);
+    let all = JwsAlg::ALL;
+
+    let none = Jws::parse(compact(r#"{"alg":"none"}"#, b"x", b"").as_bytes()).unwrap();
+    assert_eq!(none.verify(&provider, rsa, all), Err(JoseError::AlgNone));
+
+    // The classic confusion: HS256 "signed" with the RSA public key as secret.
+    let hs = Jws::parse(compact(r#"{"alg":"HS256"}"#, b"x", &[0u8; 32]).as_bytes()).unwrap();
+    assert_eq!(
+        hs.verify(&provider, rsa, all),
+        Err(JoseError::UnknownAlgorithm("HS256".into()))
+    );
+
+    let es256 = Jws::sign(
+        b"x",
+        keys.signer(JwsAlg::Es256),
+        JwsAlg::Es256,
+        Header::new(),
+        None,
+        &provider,
+    )
+    .unwrap();
+    assert_eq!(
+        es256.verify(&provider, rsa, all),
+        Err(JoseError::KeyMismatch("ES256"))
+    );
+    assert_eq!(
+        es256.verify(&provider, keys.verifier(JwsAlg::Es384), all),
+        Err(JoseError::KeyMismatch("ES256"))
+    );
+    assert_eq!(
+        es256.verify(&provider, p256, &[JwsAlg::Es384]),
+        Err(JoseError::AlgorithmNotAllowed("ES256"))
+    );
+    assert!(es256.verify(&provider, p256, &[JwsAlg::Es256]).is_ok());
+    let rs256 = Jws::sign(
+        b"x",
+        keys.signer(JwsAlg::Rs256),
+        JwsAlg::Rs256,
+        Header::new(),
+        None,
+        &provider,
+    )
+    .unwrap();
+    assert_eq!(
+        rs256.verify(&provider, p256, all),
+        Err(JoseError::KeyMismatch("RS256"))
+    );
+    // Signing refuses a key that does not fit, too.
+    let mismatch = Jws::sign(
+        b"x",
+        keys.signer(JwsAlg::Rs256),
+        JwsAlg::Es256,
+        Header::new(),
+        None,
+        &provider,
+    );
+    assert_eq!(mismatch, Err(JoseError::KeyMismatch("ES256")));
+
+    let crit = compact(r#"{"alg":"ES256","crit":["exp"],"exp":1}"#, b"x", &[0; 64]);
+    assert_eq!(
+        Jws::parse(crit.as_bytes()),
+        Err(JoseError::CriticalUnsupported("exp".into()))
+    );
+    let dup = compact(r#"{"alg":"ES256","alg":"none"}"#, b"x", &[0; 64]);
+    assert_eq!(
+        Jws::parse(dup.as_bytes()),
+        Err(JoseError::DuplicateHeader("alg".into()))
+    );
+    let split = format!(
+        r#"{{"payload":"eA","protected":"{}","header":{{"alg":"RS256"}},"signature":"AA"}}"#,
+        b64::encode_url(br#"{"alg":"ES256"}"#)
+    );
+    assert_eq!(
+        Jws::parse(split.as_bytes()),
+        Err(JoseError::DuplicateHeader("alg".into()))
+    );
+}
+
+/// JWE: a bad tag and an RSA1_5 padding failure are the same error; an
+/// `epk` off the curve, on another curve, or at coordinates (0, 0) is
+/// refused; `crit`, `zip` and disallowed algorithms are refused.
+pub fn jwe_refusals(provider: Provider) {
+    let keys = TestKeys::load(&provider);
+    let (rsa, rsa_key) = keys.recipient(KeyAlg::Rsa1_5);
+    let jwe = Jwe::builder(ContentAlg::A128CbcHs256)
+        .recipient(KeyAlg::Rsa1_5, rsa, Header::new())
+        .encrypt(b"secret", &provider)
+        .unwrap();
+    let compact = jwe.to_compact().unwrap();
+    let parts: Vec<&str> = compact.split('.').collect();
+
+    // Tag flipped vs. encrypted key replaced by garbage: one error.
+    let mut tag = b64::decode_url(parts[4], "tag").unwrap();
+    tag[0] ^= 1;
+    let bad_tag = [
+        parts[0],
+        parts[1],
+        parts[2],
+        parts[3],
+        &b64::encode_url(&tag),
+    ]
+    .join(".");
+    let garbage_key = b64::encode_url(&[0x42; 256]);
+    let bad_padding = [parts[0], &garbage_key, parts[2], parts[3], parts[4]].join(".");
+    let policy = JwePolicy::ANY;
+    for text in [&bad_tag, &bad_padding] {
+        let outcome = Jwe::parse(text.as_bytes())
+            .unwrap()
+            .decrypt(&provider, rsa_key, &policy);
+        assert_eq!(outcome, Err(JoseError::Decrypt));
+    }
+    let only_oaep = JwePolicy {
+        key_algs: &[KeyAlg::RsaOaep256],
+        content_algs: ContentAlg::ALL,
+    };
+    assert_eq!(
+        jwe.decrypt(&provider, rsa_key, &only_oaep),
+        Err(JoseError::AlgorithmNotAllowed("RSA1_5"))
+    );
+
+    // ECDH-ES with a tampered ephemeral key.
+    let (p256, p256_key) = keys.recipient(KeyAlg::EcdhEs);
+    let jwe = Jwe::builder(ContentAlg::A128Gcm)
+        .recipient(KeyAlg::EcdhEsA128Kw, p256, Header::new())
+        .encrypt(b"secret", &provider)
+        .unwrap();
+    let epk = jwe.protected().get("epk").unwrap().clone();
+    let off_curve = {
+        let mut e = epk.clone();
+        let y = b64::decode_url(e["y"].as_str().unwrap(), "y").unwrap();
+        let mut y2 = y.clone();
+        y2[31] ^= 1;
+        e["y"] = b64::encode_url(&y2).into();
+        e
+    };
+    let zero = {
+        let mut e = epk.clone();
+        e["x"] = b64::encode_url(&[0; 32]).into();
+        e["y"] = b64::encode_url(&[0; 32]).into();
+        e
+    };
+    let other_curve = serde_json::json!({
+        "kty": "EC", "crv": "P-384",
+        "x": b64::encode_url(&[1; 48]), "y": b64::encode_url(&[2; 48])
+    });
+    for bad in [off_curve, zero, other_curve] {
+        let mut header = jwe.protected().clone();
+        header.set("epk", bad);
+        let text = compact_jwe(&header, &jwe.to_compact().unwrap());
+        let outcome = Jwe::parse(text.as_bytes())
+            .unwrap()
+            .decrypt(&provider, p256_key, &policy);
+        assert!(
+            matches!(
+                outcome,
+                Err(JoseError::Crypto(CryptoError::InvalidKey))
+                    | Err(JoseError::InvalidHeader("epk"))
+            ),
+            "{outcome:?}"
+        );
+    }
+
+    let mut crit = jwe.protected().clone();
+    crit.set("crit", serde_json::json!(["exp"]));
+    let text = compact_jwe(&crit, &jwe.to_compact().unwrap());
+    assert_eq!(
+        Jwe::parse(text.as_bytes()),
+        Err(JoseError::CriticalUnsupported("exp".into()))
+    );
+    let mut zip = jwe.protected().clone();
+    zip.set("zip", "DEF");
+    let text = compact_jwe(&zip, &jwe.to_compact().unwrap());
+    assert_eq!(
+        Jwe::parse(text.as_bytes())
+            .unwrap()
+            .decrypt(&provider, p256_key, &policy),
+        Err(JoseError::CompressionUnsupported)
+    );
+}
+
+/// Replaces the protected header of a compact JWE.
+fn compact_jwe(header: &Header, compact: &str) -> String {
+    let rest = compact.split_once('.').map(|(_, r)| r).unwrap_or("");
+    format!("{}.{rest}", b64::encode_url(&header.to_json()))
+}
+
+/// No input panics the parsers: arbitrary text, and arbitrary bytes in each
+/// part of a compact JWS/JWE (truncated, oversized, non-canonical base64url).
+pub fn no_panics(cases: u32) {
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let part = || proptest::string::string_regex("[A-Za-z0-9_\\-=+/.{}\":,\\[\\] ]{0,64}").unwrap();
+    let raw = proptest::collection::vec(any::<u8>(), 0..256);
+    runner
+        .run(&(part(), part(), part(), raw), |(a, b, c, raw)| {
+            for text in [
+                format!("{a}.{b}.{c}"),
+                format!("{a}.{b}.{c}.{a}.{b}"),
+                format!("{{{a}}}"),
+            ] {
+                let _ = Jws::parse(text.as_bytes());
+                let _ = Jwe::parse(text.as_bytes());
+            }
+            let _ = Jws::parse(&raw);
+            let _ = Jwe::parse(&raw);
+            let _ = Header::from_json(&raw);
+            Ok(())
+        })
+        .unwrap();
+    // Non-canonical base64url: a final character with stray low bits.
+    let jws = format!("{}.eB.AA", b64::encode_url(br#"{"alg":"RS256"}"#));
+    assert_eq!(
+        Jws::parse(jws.as_bytes()),
+        Err(JoseError::Base64("payload"))
+    );
+}
