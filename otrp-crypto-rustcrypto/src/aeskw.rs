@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 /// Wraps `key` (a multiple of 8 bytes, at least 16) under `kek` (16, 24 or
 /// 32 bytes).
 pub(crate) fn wrap(kek: &[u8], key: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    if key.len() < 16 || key.len() % 8 != 0 {
+    if key.len() < 16 || !key.len().is_multiple_of(8) {
         return Err(CryptoError::InvalidLength);
     }
     let mut out = vec![0u8; key.len() + 8];
@@ -39,7 +39,7 @@ pub(crate) fn wrap(kek: &[u8], key: &[u8]) -> Result<Vec<u8>, CryptoError> {
 /// Unwraps `wrapped` under `kek` (16, 24 or 32 bytes). Any failure (length,
 /// integrity) is [`CryptoError::Decrypt`].
 pub(crate) fn unwrap(kek: &[u8], wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    if wrapped.len() < 24 || wrapped.len() % 8 != 0 {
+    if wrapped.len() < 24 || !wrapped.len().is_multiple_of(8) {
         return Err(CryptoError::Decrypt);
     }
     let mut out = Zeroizing::new(vec![0u8; wrapped.len() - 8]);

@@ -117,7 +117,11 @@ pub(crate) fn cbc_hmac_decrypt(
     tag: &[u8],
 ) -> Result<(), CryptoError> {
     let (mac_key, enc_key) = split_key(alg, key).ok_or(CryptoError::Decrypt)?;
-    if iv.len() != BLOCK || tag.len() != alg.tag_len() || buf.is_empty() || buf.len() % BLOCK != 0 {
+    if iv.len() != BLOCK
+        || tag.len() != alg.tag_len()
+        || buf.is_empty()
+        || !buf.len().is_multiple_of(BLOCK)
+    {
         return Err(CryptoError::Decrypt);
     }
     // 1. Authenticate. Nothing is decrypted unless the tag matches.
