@@ -13,7 +13,15 @@ use std::hint::black_box;
 fn jws_verify(c: &mut Criterion, provider: Provider, keys: &TestKeys) {
     let payload = vec![b'a'; 1024];
     for alg in [JwsAlg::Rs256, JwsAlg::Es256] {
-        let jws = Jws::sign(&payload, keys.signer(alg), alg, Header::new(), None, &provider).expect("sign");
+        let jws = Jws::sign(
+            &payload,
+            keys.signer(alg),
+            alg,
+            Header::new(),
+            None,
+            &provider,
+        )
+        .expect("sign");
         let text = jws.to_flattened_json().expect("json");
         let public = keys.verifier(alg);
         let compact = jws.to_compact().expect("compact");
@@ -27,7 +35,9 @@ fn jws_verify(c: &mut Criterion, provider: Provider, keys: &TestKeys) {
                 jws.verify(&provider, public, &[alg]).expect("verify")
             })
         });
-        group.bench_function("raw", |b| b.iter(|| verifier.verify(public, black_box(input.as_bytes()), &sig)));
+        group.bench_function("raw", |b| {
+            b.iter(|| verifier.verify(public, black_box(input.as_bytes()), &sig))
+        });
         group.finish();
     }
 }
@@ -37,9 +47,15 @@ fn jwe_decrypt(c: &mut Criterion, provider: Provider, keys: &TestKeys) {
     let enc = ContentAlg::A128CbcHs256;
     for alg in [KeyAlg::Rsa1_5, KeyAlg::EcdhEsA128Kw] {
         let (recipient, decrypter) = keys.recipient(alg);
-        let jwe = Jwe::builder(enc).recipient(alg, recipient, Header::new()).encrypt(&plaintext, &provider).expect("encrypt");
+        let jwe = Jwe::builder(enc)
+            .recipient(alg, recipient, Header::new())
+            .encrypt(&plaintext, &provider)
+            .expect("encrypt");
         let text = jwe.to_general_json();
-        let policy = JwePolicy { key_algs: &[alg], content_algs: &[enc] };
+        let policy = JwePolicy {
+            key_algs: &[alg],
+            content_algs: &[enc],
+        };
         let cipher = provider.content_cipher(enc).expect("cipher");
         let header = jwe.recipient_header(0).expect("recipient").expect("header");
         let params = header.agreement_params().expect("params");
@@ -62,7 +78,9 @@ fn jwe_decrypt(c: &mut Criterion, provider: Provider, keys: &TestKeys) {
                     .decrypt_cek(alg, enc, black_box(&params), &ek, provider.secure_random)
                     .expect("cek");
                 let mut buf = ct.clone();
-                cipher.decrypt(&cek, &iv, &aad, &mut buf, &tag).expect("decrypt");
+                cipher
+                    .decrypt(&cek, &iv, &aad, &mut buf, &tag)
+                    .expect("decrypt");
                 buf
             })
         });

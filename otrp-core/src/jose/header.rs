@@ -2,6 +2,7 @@
 //! of a protected header with its unprotected companions (RFC 7515 section 4,
 //! RFC 7516 section 4).
 
+use alloc::boxed::Box;
 use alloc::collections::BTreeSet;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -11,16 +12,37 @@ use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::{JoseError, Jwk, b64};
 use crate::crypto::{AgreementParams, ContentAlg, EcPublicKey, JwsAlg, KeyAlg, PublicKey};
 
-/// One JOSE header object. Parameters keep their order (so a header built
-/// from a known JSON text serializes to the same bytes) and a name appears at
-/// most once: a duplicate is refused when parsing (RFC 7515 section 4).
-#[derive(Clone, Debug, Default, PartialEq)]
+/// One JOSE header object. Parameters keep their order and, until changed,
+/// their exact JSON text (nested objects included), so a header built from a
+/// known JSON text serializes to the same bytes. A name appears at most once:
+/// a duplicate is refused when parsing (RFC 7515 section 4).
+#[derive(Clone, Debug, Default)]
 pub struct Header {
-    params: Vec<(String, Value)>,
+    params: Vec<Param>,
+}
+
+#[derive(Clone, Debug)]
+struct Param {
+    name: String,
+    value: Value,
+    /// The value's JSON text as received or as written by `set_json`.
+    text: Option<Box<RawValue>>,
+}
+
+impl PartialEq for Header {
+    fn eq(&self, other: &Self) -> bool {
+        self.params.len() == other.params.len()
+            && self
+                .params
+                .iter()
+                .zip(&other.params)
+                .all(|(a, b)| a.name == b.name && a.value == b.value)
+    }
 }
 
 impl Header {
@@ -42,17 +64,43 @@ impl Header {
 
     /// The value of parameter `name`.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.params
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| &p.value)
     }
 
     /// Sets `name`, replacing an existing value in place or appending.
     pub fn set(&mut self, name: &str, value: impl Into<Value>) -> &mut Self {
-        let value = value.into();
-        match self.params.iter_mut().find(|(n, _)| n == name) {
-            Some(slot) => slot.1 = value,
-            None => self.params.push((name.to_string(), value)),
-        }
+        self.put(name, value.into(), None);
         self
+    }
+
+    /// Sets `name` to the JSON serialization of `value`, keeping that exact
+    /// text (member order of nested objects included) for serialization.
+    pub fn set_json<T: Serialize>(
+        &mut self,
+        name: &str,
+        value: &T,
+    ) -> Result<&mut Self, JoseError> {
+        let text = serde_json::value::to_raw_value(value)?;
+        let value = serde_json::from_str(text.get())?;
+        self.put(name, value, Some(text));
+        Ok(self)
+    }
+
+    fn put(&mut self, name: &str, value: Value, text: Option<Box<RawValue>>) {
+        match self.params.iter_mut().find(|p| p.name == name) {
+            Some(slot) => {
+                slot.value = value;
+                slot.text = text;
+            }
+            None => self.params.push(Param {
+                name: name.to_string(),
+                value,
+                text,
+            }),
+        }
     }
 
     /// Builder form of [`Header::set`].
@@ -63,20 +111,20 @@ impl Header {
 
     /// Removes `name`, returning its value.
     pub fn remove(&mut self, name: &str) -> Option<Value> {
-        let pos = self.params.iter().position(|(n, _)| n == name)?;
-        Some(self.params.remove(pos).1)
+        let pos = self.params.iter().position(|p| p.name == name)?;
+        Some(self.params.remove(pos).value)
     }
 
     /// Sets every parameter of `other` (in place or appended, in its order).
     pub fn extend_from(&mut self, other: &Header) {
-        for (name, value) in &other.params {
-            self.set(name, value.clone());
+        for p in &other.params {
+            self.put(&p.name, p.value.clone(), p.text.clone());
         }
     }
 
     /// Parameter names in order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.params.iter().map(|(n, _)| n.as_str())
+        self.params.iter().map(|p| p.name.as_str())
     }
 
     /// Whether the header has no parameters.
@@ -92,8 +140,11 @@ pub(crate) const DUPLICATE_PREFIX: &str = "duplicate header parameter ";
 impl Serialize for Header {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(self.params.len()))?;
-        for (k, v) in &self.params {
-            map.serialize_entry(k, v)?;
+        for p in &self.params {
+            match &p.text {
+                Some(text) => map.serialize_entry(&p.name, text)?,
+                None => map.serialize_entry(&p.name, &p.value)?,
+            }
         }
         map.end()
     }
@@ -116,7 +167,14 @@ impl<'de> Deserialize<'de> for Header {
                             "{DUPLICATE_PREFIX}{name}"
                         )));
                     }
-                    params.push((name, map.next_value::<Value>()?));
+                    let text: Box<RawValue> = map.next_value()?;
+                    let value =
+                        serde_json::from_str(text.get()).map_err(serde::de::Error::custom)?;
+                    params.push(Param {
+                        name,
+                        value,
+                        text: Some(text),
+                    });
                 }
                 Ok(Header { params })
             }
@@ -244,24 +302,32 @@ impl<'a> JointHeader<'a> {
                 }
             }
         };
-        let (apu, apv) = self.party_info()?;
-        Ok(AgreementParams { epk, apu, apv })
+        Ok(AgreementParams {
+            epk,
+            ..self.party_info()?
+        })
     }
 
-    /// `apu` and `apv`, decoded.
-    pub fn party_info(&self) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>), JoseError> {
+    /// `apu` and `apv`, decoded, without `epk` (what an encrypter reads).
+    pub fn party_info(&self) -> Result<AgreementParams, JoseError> {
         let bytes = |name: &'static str| -> Result<Option<Vec<u8>>, JoseError> {
             self.str(name)?
                 .map(|s| b64::decode_url(s, name))
                 .transpose()
         };
-        Ok((bytes("apu")?, bytes("apv")?))
+        Ok(AgreementParams {
+            epk: None,
+            apu: bytes("apu")?,
+            apv: bytes("apv")?,
+        })
     }
 }
 
-/// Writes an ephemeral public key as the `epk` parameter.
-pub(crate) fn epk_value(epk: &EcPublicKey) -> Value {
-    serde_json::to_value(Jwk::from_public_key(&PublicKey::Ec(epk.clone()))).unwrap_or(Value::Null)
+/// Writes an ephemeral public key as the `epk` parameter, members in the
+/// usual order (kty, crv, x, y).
+pub(crate) fn set_epk(header: &mut Header, epk: &EcPublicKey) -> Result<(), JoseError> {
+    header.set_json("epk", &Jwk::from_public_key(&PublicKey::Ec(epk.clone())))?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -7,12 +7,10 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::header::epk_value;
+use super::header::set_epk;
 use super::jws::with_alg_first;
 use super::{Header, JointHeader, JoseError, b64};
-use crate::crypto::{
-    AgreementParams, Cek, CekDecrypter, ContentAlg, EncryptionKey, KeyAlg, Provider,
-};
+use crate::crypto::{Cek, CekDecrypter, ContentAlg, EncryptionKey, KeyAlg, Provider};
 
 /// A parsed or freshly encrypted JWE.
 #[derive(Clone, Debug, PartialEq)]
@@ -152,13 +150,8 @@ impl<'k> JweBuilder<'k> {
                 with_alg_first(header, alg.name())
             };
             let own_ref = (!single).then_some(&own);
-            let (apu, apv) =
+            let params =
                 JointHeader::new(&protected, unprotected.as_ref(), own_ref)?.party_info()?;
-            let params = AgreementParams {
-                epk: None,
-                apu,
-                apv,
-            };
             let wrapped = provider.key_encrypter(alg)?.encrypt_cek(
                 key,
                 enc,
@@ -168,7 +161,7 @@ impl<'k> JweBuilder<'k> {
             )?;
             if let Some(epk) = &wrapped.epk {
                 let target = if single { &mut protected } else { &mut own };
-                target.set("epk", epk_value(epk));
+                set_epk(target, epk)?;
             }
             if direct {
                 cek = Some(wrapped.cek.clone());
