@@ -20,3 +20,4 @@ extern crate alloc;
 
 pub mod crypto;
 pub mod jose;
+pub mod message;

@@ -1,0 +1,130 @@
+//! `OTrPBrokerError` (section 10, Type 2): the broker's unsigned error when
+//! the TEE cannot answer, and [`ResponseMessage`], anything a TAM may get
+//! back.
+
+use alloc::vec::Vec;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::envelope::{
+    Direction, Envelope, GET_DEVICE_STATE_RESPONSE, Named, OTRP_BROKER_ERROR, parse_top,
+};
+use super::get_device_state::GetDeviceStateResponse;
+use super::json::{FromJson, Obj, Path, impl_deserialize, invalid, single_member};
+use super::types::{MessageId, Version};
+use super::{ErrorCode, Limits, MessageError};
+
+/// `OTrPBrokerError` (section 10): `ERR_AGENT_TEE_UNKNOWN` or
+/// `ERR_AGENT_TEE_BUSY`, unsigned; `rid`/`tid` may be empty.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BrokerError {
+    /// `ver`.
+    pub ver: Version,
+    /// `rid` (may be empty).
+    pub rid: MessageId,
+    /// `tid` (may be empty).
+    pub tid: MessageId,
+    /// `errcode`.
+    pub errcode: ErrorCode,
+}
+
+impl BrokerError {
+    /// A broker error with this code and the request's ids (or empty ones).
+    pub fn new(rid: MessageId, tid: MessageId, errcode: ErrorCode) -> Self {
+        BrokerError {
+            ver: Version::V1_0,
+            rid,
+            tid,
+            errcode,
+        }
+    }
+
+    /// Parses `{"OTrPBrokerError": {...}}` under the limits.
+    pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Self, MessageError> {
+        Self::from_top(parse_top(bytes, limits)?)
+    }
+
+    fn from_top(value: Value) -> Result<Self, MessageError> {
+        let (name, inner) = single_member(value, OTRP_BROKER_ERROR)?;
+        if name != OTRP_BROKER_ERROR {
+            return Err(MessageError::UnknownMessage(name));
+        }
+        Self::from_json(inner, &Path::Root(OTRP_BROKER_ERROR))
+    }
+
+    /// `{"OTrPBrokerError": {...}}` as bytes.
+    pub fn to_vec(&self) -> Vec<u8> {
+        serde_json::to_vec(&Named(OTRP_BROKER_ERROR, self)).unwrap_or_default()
+    }
+}
+
+impl FromJson for BrokerError {
+    fn from_json(value: Value, path: &Path<'_>) -> Result<Self, MessageError> {
+        let mut o = Obj::new(value, path)?;
+        let v = BrokerError {
+            ver: o.req("ver")?,
+            rid: o.req("rid")?,
+            tid: o.req("tid")?,
+            errcode: o.req("errcode")?,
+        };
+        o.finish()?;
+        Ok(v)
+    }
+}
+
+/// Anything a TAM may receive back (section 10): a signed response, the
+/// GetDeviceState array, or a broker error.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ResponseMessage {
+    /// A TEE-signed `<Name>Response` (Type 1).
+    Signed(Envelope),
+    /// `GetDeviceStateResponse`, one signed answer per TEE (Type 1).
+    DeviceState(GetDeviceStateResponse),
+    /// `OTrPBrokerError` (Type 2).
+    BrokerError(BrokerError),
+}
+
+impl ResponseMessage {
+    /// Parses a response under the limits; request envelopes are refused.
+    pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Self, MessageError> {
+        let value = parse_top(bytes, limits)?;
+        let name = match &value {
+            Value::Object(m) if m.len() == 1 => m.keys().next().cloned(),
+            _ => None,
+        };
+        match name.as_deref() {
+            Some(GET_DEVICE_STATE_RESPONSE) => {
+                GetDeviceStateResponse::from_value(value).map(ResponseMessage::DeviceState)
+            }
+            Some(OTRP_BROKER_ERROR) => {
+                BrokerError::from_top(value).map(ResponseMessage::BrokerError)
+            }
+            _ => {
+                let env = Envelope::from_value(value)?;
+                if env.direction != Direction::Response {
+                    return Err(invalid(
+                        &Path::Root(env.name()),
+                        "a request, not a response",
+                    ));
+                }
+                Ok(ResponseMessage::Signed(env))
+            }
+        }
+    }
+}
+
+/// Parses a request envelope under the limits; response envelopes are
+/// refused.
+pub fn parse_request(bytes: &[u8], limits: &Limits) -> Result<Envelope, MessageError> {
+    let env = Envelope::parse(bytes, limits)?;
+    if env.direction != Direction::Request {
+        return Err(invalid(
+            &Path::Root(env.name()),
+            "a response, not a request",
+        ));
+    }
+    Ok(env)
+}
+
+impl_deserialize!(BrokerError => "OTrPBrokerError");

@@ -1,0 +1,331 @@
+//! Device State Information (section 9.1.5): [`Dsi`] and its parts,
+//! [`TfwData`] (section 9.1.3), and the byte-exact carriers [`DsiDocument`]
+//! (the `edsi` plaintext) and [`RawDsi`] (a `dsi` member of a response
+//! content), whose SHA-256 is the `dsihash` of section 9.2.1.1.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
+use serde_json::Value;
+
+use super::json::{self, FromJson, Obj, Path, impl_deserialize, invalid};
+use super::types::{AikType, Base64Bytes, DsiHash, count_string, flex_count};
+use super::{Limits, MessageError};
+use crate::crypto::{CryptoError, HashAlg, Provider};
+
+/// Firmware signed data `tfwdata` (section 9.1.3): the TFW's signature over
+/// the request's `tid`, built by the TEE from what the firmware returned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TfwData {
+    /// `tbs`: the signed bytes (the UTF-8 `tid`), BASE64.
+    pub tbs: Base64Bytes,
+    /// `cert`: the TFW certificate (DER), BASE64.
+    pub cert: Base64Bytes,
+    /// `sigalg`: the signature method, RS256 or ES256 (section 9.1.3.1),
+    /// kept verbatim.
+    pub sigalg: String,
+    /// `sig`: the signature, BASE64.
+    pub sig: Base64Bytes,
+}
+
+impl FromJson for TfwData {
+    fn from_json(value: Value, path: &Path<'_>) -> Result<Self, MessageError> {
+        let mut o = Obj::new(value, path)?;
+        let v = TfwData {
+            tbs: o.req("tbs")?,
+            cert: o.req("cert")?,
+            sigalg: o.req("sigalg")?,
+            sig: o.req("sig")?,
+        };
+        o.finish()?;
+        Ok(v)
+    }
+}
+
+/// One TA in an SD's `talist` (section 9.1.5).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TaInfo {
+    /// `taid`: the TA application identifier.
+    pub taid: String,
+    /// `taname`: the TA's friendly name (optional).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub taname: Option<String>,
+}
+
+impl TaInfo {
+    /// A TA entry without a friendly name.
+    pub fn new(taid: impl Into<String>) -> Self {
+        TaInfo {
+            taid: taid.into(),
+            taname: None,
+        }
+    }
+
+    /// Sets the friendly name.
+    pub fn with_taname(mut self, taname: impl Into<String>) -> Self {
+        self.taname = Some(taname.into());
+        self
+    }
+}
+
+impl FromJson for TaInfo {
+    fn from_json(value: Value, path: &Path<'_>) -> Result<Self, MessageError> {
+        let mut o = Obj::new(value, path)?;
+        let v = TaInfo {
+            taid: o.req("taid")?,
+            taname: o.opt("taname")?,
+        };
+        o.finish()?;
+        Ok(v)
+    }
+}
+
+/// One SD owned by the requesting TAM, in `sdlist.sd` (section 9.1.5).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SdInfo {
+    /// `name`: the SD name.
+    pub name: String,
+    /// `spid`: the SP owning the SD.
+    pub spid: String,
+    /// `talist`: the TAs installed in the SD.
+    pub talist: Vec<TaInfo>,
+}
+
+impl FromJson for SdInfo {
+    fn from_json(value: Value, path: &Path<'_>) -> Result<Self, MessageError> {
+        let mut o = Obj::new(value, path)?;
+        let v = SdInfo {
+            name: o.req("name")?,
+            spid: o.req("spid")?,
+            talist: o.req("talist")?,
+        };
+        o.finish()?;
+        Ok(v)
+    }
+}
+
+/// `sdlist` (section 9.1.5). `cnt` is not stored: it is emitted as the
+/// number of entries and checked against it on input.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SdList {
+    /// `sd`: the SDs owned by the requesting TAM.
+    pub sd: Vec<SdInfo>,
+}
+
+impl Serialize for SdList {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("SdList", 2)?;
+        st.serialize_field("cnt", &count_string(self.sd.len()))?;
+        st.serialize_field("sd", &self.sd)?;
+        st.end()
+    }
+}
+
+impl FromJson for SdList {
+    fn from_json(value: Value, path: &Path<'_>) -> Result<Self, MessageError> {
+        let mut o = Obj::new(value, path)?;
+        let cnt = o.req_with("cnt", flex_count)?;
+        let sd: Vec<SdInfo> = o.req("sd")?;
+        o.finish()?;
+        if u64::try_from(sd.len()).ok() != Some(cnt) {
+            return Err(invalid(
+                &path.member("cnt"),
+                "does not match the number of sd entries",
+            ));
+        }
+        Ok(SdList { sd })
+    }
+}
+
+/// One entry of `teeaiklist`: a TEE SP AIK public key (sections 7.8.1, 9.1.5).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TeeAik {
+    /// `spaik`: the SP AIK public key, BASE64.
+    pub spaik: Base64Bytes,
+    /// `spaiktype`: "RSA" or "ECC".
+    pub spaiktype: AikType,
+    /// `spid`: the SP this key belongs to.
+    pub spid: String,
+}
+
+impl FromJson for TeeAik {
+    fn from_json(value: Value, path: &Path<'_>) -> Result<Self, MessageError> {
+        let mut o = Obj::new(value, path)?;
+        let v = TeeAik {
+            spaik: o.req("spaik")?,
+            spaiktype: o.req("spaiktype")?,
+            spid: o.req("spid")?,
+        };
+        o.finish()?;
+        Ok(v)
+    }
+}
+
+/// The `tee` member of the DSI (section 9.1.5).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TeeInfo {
+    /// `name`: the TEE (routing) name, used as `tee` in later requests.
+    pub name: String,
+    /// `ver`: the TEE version (not the message version).
+    pub ver: String,
+    /// `cert`: the TEE certificate (DER), BASE64.
+    pub cert: Base64Bytes,
+    /// `cacert`: CA certificates up to the root, BASE64 each.
+    pub cacert: Vec<Base64Bytes>,
+    /// `sdlist`: the SDs owned by the requesting TAM.
+    pub sdlist: SdList,
+    /// `teeaiklist`: the TEE SP AIK public keys.
+    pub teeaiklist: Vec<TeeAik>,
+}
+
+impl FromJson for TeeInfo {
+    fn from_json(value: Value, path: &Path<'_>) -> Result<Self, MessageError> {
+        let mut o = Obj::new(value, path)?;
+        let v = TeeInfo {
+            name: o.req("name")?,
+            ver: o.req("ver")?,
+            cert: o.req("cert")?,
+            cacert: o.req("cacert")?,
+            sdlist: o.req("sdlist")?,
+            teeaiklist: o.req("teeaiklist")?,
+        };
+        o.finish()?;
+        Ok(v)
+    }
+}
+
+/// The Device State Information (section 9.1.5): the value of `dsi`.
+/// `tfwdata` is optional: section 9.1.2 step 3 lets a TEE omit it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Dsi {
+    /// `tfwdata`: firmware signed data, when the TEE can obtain it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tfwdata: Option<TfwData>,
+    /// `tee`: the TEE's state.
+    pub tee: TeeInfo,
+}
+
+impl FromJson for Dsi {
+    fn from_json(value: Value, path: &Path<'_>) -> Result<Self, MessageError> {
+        let mut o = Obj::new(value, path)?;
+        let v = Dsi {
+            tfwdata: o.opt("tfwdata")?,
+            tee: o.req("tee")?,
+        };
+        o.finish()?;
+        Ok(v)
+    }
+}
+
+/// SHA-256 through the provider: core has no crypto of its own.
+pub fn sha256(provider: &Provider, bytes: &[u8]) -> Result<[u8; 32], CryptoError> {
+    let out = provider.digest(HashAlg::Sha256)?.digest(bytes);
+    <[u8; 32]>::try_from(out.as_slice()).map_err(|_| CryptoError::InvalidLength)
+}
+
+/// The `edsi` plaintext `{"dsi": {...}}` (section 9.1.5) with the exact
+/// bytes the TEE produced, so that `dsihash` (section 9.2.1.1) is computed
+/// over them and never over a re-serialisation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DsiDocument {
+    bytes: Vec<u8>,
+    dsi: Dsi,
+}
+
+impl DsiDocument {
+    /// Serializes `dsi` as a new document (TEE side).
+    pub fn new(dsi: Dsi) -> Self {
+        let bytes = serde_json::to_vec(&super::envelope::Named("dsi", &dsi)).unwrap_or_default();
+        DsiDocument { bytes, dsi }
+    }
+
+    /// Parses a decrypted `edsi` plaintext, keeping its bytes.
+    pub fn from_plaintext(bytes: &[u8], limits: &Limits) -> Result<Self, MessageError> {
+        let value = json::parse_value(bytes, limits.max_message_size, limits)?;
+        let path = Path::Root("edsi");
+        let mut o = Obj::new(value, &path)?;
+        let dsi = o.req("dsi")?;
+        o.finish()?;
+        Ok(DsiDocument {
+            bytes: bytes.to_vec(),
+            dsi,
+        })
+    }
+
+    /// The exact plaintext bytes (to encrypt as `edsi`).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The parsed DSI.
+    pub fn dsi(&self) -> &Dsi {
+        &self.dsi
+    }
+
+    /// `dsihash`: SHA-256 over the exact plaintext bytes.
+    pub fn hash(&self, provider: &Provider) -> Result<DsiHash, CryptoError> {
+        sha256(provider, &self.bytes).map(DsiHash)
+    }
+}
+
+/// A `dsi` member of a response content (sections 9.2.1.3 to 9.3.3.3) with
+/// the exact bytes of its value as the TEE produced them; `dsihash` is
+/// computed over these bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawDsi {
+    bytes: Vec<u8>,
+    dsi: Dsi,
+}
+
+impl RawDsi {
+    /// Serializes `dsi` (TEE side).
+    pub fn new(dsi: Dsi) -> Self {
+        let bytes = serde_json::to_vec(&dsi).unwrap_or_default();
+        RawDsi { bytes, dsi }
+    }
+
+    pub(crate) fn from_parts(bytes: Vec<u8>, dsi: Dsi) -> Self {
+        RawDsi { bytes, dsi }
+    }
+
+    /// The exact bytes of the `dsi` value.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The parsed DSI.
+    pub fn dsi(&self) -> &Dsi {
+        &self.dsi
+    }
+
+    /// `dsihash`: SHA-256 over the exact bytes of the `dsi` value.
+    pub fn hash(&self, provider: &Provider) -> Result<DsiHash, CryptoError> {
+        sha256(provider, &self.bytes).map(DsiHash)
+    }
+}
+
+impl Serialize for RawDsi {
+    /// Through serde the parsed value is written; the byte-exact form is
+    /// written by the content types' `to_plaintext`.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.dsi.serialize(s)
+    }
+}
+
+impl FromJson for RawDsi {
+    fn from_json(value: Value, path: &Path<'_>) -> Result<Self, MessageError> {
+        Dsi::from_json(value, path).map(RawDsi::new)
+    }
+}
+
+impl_deserialize!(
+    TfwData => "tfwdata",
+    TaInfo => "talist",
+    SdInfo => "sd",
+    SdList => "sdlist",
+    TeeAik => "teeaiklist",
+    TeeInfo => "tee",
+    Dsi => "dsi",
+);

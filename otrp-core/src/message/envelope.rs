@@ -1,0 +1,374 @@
+//! Message kinds and names (section 7.2), the signed envelope
+//! `{"<Name>Request": <JWS>}` (section 7.4), and [`TbsMessage`]: parsing a
+//! verified payload and checking that its signed TBS name is the one
+//! expected, since the envelope name is not signed.
+
+use alloc::string::ToString;
+use alloc::vec::Vec;
+
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+use serde_json::Value;
+
+use super::json::{self, Path, single_member};
+use super::{Limits, MessageError};
+
+/// One of the seven OTrP commands (section 7.7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MessageKind {
+    /// GetDeviceState (section 9.1).
+    GetDeviceState,
+    /// CreateSD (section 9.2.1).
+    CreateSd,
+    /// UpdateSD (section 9.2.2).
+    UpdateSd,
+    /// DeleteSD (section 9.2.3).
+    DeleteSd,
+    /// InstallTA (section 9.3.1).
+    InstallTa,
+    /// UpdateTA (section 9.3.2).
+    UpdateTa,
+    /// DeleteTA (section 9.3.3).
+    DeleteTa,
+}
+
+/// Whether a message is a TAM request or a TEE response (section 7.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// A request from the TAM.
+    Request,
+    /// A response from a TEE.
+    Response,
+}
+
+struct Names {
+    kind: MessageKind,
+    request: &'static str,
+    response: &'static str,
+    tbs_request: &'static str,
+    tbs_response: &'static str,
+}
+
+const NAMES: &[Names] = &[
+    Names {
+        kind: MessageKind::GetDeviceState,
+        request: "GetDeviceStateRequest",
+        response: "GetDeviceTEEStateResponse",
+        tbs_request: "GetDeviceStateTBSRequest",
+        tbs_response: "GetDeviceTEEStateTBSResponse",
+    },
+    Names {
+        kind: MessageKind::CreateSd,
+        request: "CreateSDRequest",
+        response: "CreateSDResponse",
+        tbs_request: "CreateSDTBSRequest",
+        tbs_response: "CreateSDTBSResponse",
+    },
+    Names {
+        kind: MessageKind::UpdateSd,
+        request: "UpdateSDRequest",
+        response: "UpdateSDResponse",
+        tbs_request: "UpdateSDTBSRequest",
+        tbs_response: "UpdateSDTBSResponse",
+    },
+    Names {
+        kind: MessageKind::DeleteSd,
+        request: "DeleteSDRequest",
+        response: "DeleteSDResponse",
+        tbs_request: "DeleteSDTBSRequest",
+        tbs_response: "DeleteSDTBSResponse",
+    },
+    Names {
+        kind: MessageKind::InstallTa,
+        request: "InstallTARequest",
+        response: "InstallTAResponse",
+        tbs_request: "InstallTATBSRequest",
+        tbs_response: "InstallTATBSResponse",
+    },
+    Names {
+        kind: MessageKind::UpdateTa,
+        request: "UpdateTARequest",
+        response: "UpdateTAResponse",
+        tbs_request: "UpdateTATBSRequest",
+        tbs_response: "UpdateTATBSResponse",
+    },
+    Names {
+        kind: MessageKind::DeleteTa,
+        request: "DeleteTARequest",
+        response: "DeleteTAResponse",
+        tbs_request: "DeleteTATBSRequest",
+        tbs_response: "DeleteTATBSResponse",
+    },
+];
+
+/// The name of the array a broker wraps TEE responses in (section 9.1.5).
+pub const GET_DEVICE_STATE_RESPONSE: &str = "GetDeviceStateResponse";
+/// The name of the broker's unsigned error message (section 10).
+pub const OTRP_BROKER_ERROR: &str = "OTrPBrokerError";
+
+impl MessageKind {
+    /// All seven kinds.
+    pub const ALL: &'static [MessageKind] = &[
+        MessageKind::GetDeviceState,
+        MessageKind::CreateSd,
+        MessageKind::UpdateSd,
+        MessageKind::DeleteSd,
+        MessageKind::InstallTa,
+        MessageKind::UpdateTa,
+        MessageKind::DeleteTa,
+    ];
+
+    fn names(self) -> &'static Names {
+        // NAMES lists every kind; the fallback is never taken.
+        NAMES.iter().find(|n| n.kind == self).unwrap_or(&NAMES[0])
+    }
+
+    /// The signed envelope name, e.g. `CreateSDRequest` or, for the
+    /// per-TEE GetDeviceState answer, `GetDeviceTEEStateResponse`.
+    pub fn envelope_name(self, direction: Direction) -> &'static str {
+        match direction {
+            Direction::Request => self.names().request,
+            Direction::Response => self.names().response,
+        }
+    }
+
+    /// The signed payload's name, e.g. `CreateSDTBSRequest`.
+    pub fn tbs_name(self, direction: Direction) -> &'static str {
+        match direction {
+            Direction::Request => self.names().tbs_request,
+            Direction::Response => self.names().tbs_response,
+        }
+    }
+
+    /// Whether messages of this kind carry a TA binary (InstallTA, UpdateTA),
+    /// and so fall under [`Limits::max_ta_message_size`].
+    pub fn carries_ta(self) -> bool {
+        matches!(self, MessageKind::InstallTa | MessageKind::UpdateTa)
+    }
+
+    /// The size limit for a message of this kind.
+    pub fn size_limit(self, limits: &Limits) -> usize {
+        if self.carries_ta() {
+            limits.max_ta_message_size
+        } else {
+            limits.max_message_size
+        }
+    }
+
+    /// Looks up an envelope name.
+    pub fn from_envelope_name(name: &str) -> Option<(MessageKind, Direction)> {
+        NAMES.iter().find_map(|n| {
+            if n.request == name {
+                Some((n.kind, Direction::Request))
+            } else if n.response == name {
+                Some((n.kind, Direction::Response))
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Looks up a TBS payload name.
+    pub fn from_tbs_name(name: &str) -> Option<(MessageKind, Direction)> {
+        NAMES.iter().find_map(|n| {
+            if n.tbs_request == name {
+                Some((n.kind, Direction::Request))
+            } else if n.tbs_response == name {
+                Some((n.kind, Direction::Response))
+            } else {
+                None
+            }
+        })
+    }
+}
+
+/// The size limit for a top-level object named `name`: the TA limit only if
+/// the name is one of the InstallTA/UpdateTA messages.
+fn limit_for(name: Option<&str>, limits: &Limits) -> usize {
+    let kind = name.and_then(|n| {
+        MessageKind::from_envelope_name(n)
+            .or_else(|| MessageKind::from_tbs_name(n))
+            .map(|(k, _)| k)
+    });
+    match kind {
+        Some(k) => k.size_limit(limits),
+        None => limits.max_message_size,
+    }
+}
+
+/// Parses untrusted top-level bytes under the limits: the size limit is
+/// chosen from the first member name (found by the pre-scan) before parsing.
+pub(crate) fn parse_top(bytes: &[u8], limits: &Limits) -> Result<Value, MessageError> {
+    let name = json::first_key(bytes, limits)?;
+    let max = limit_for(name.as_deref(), limits);
+    json::parse_value(bytes, max, limits)
+}
+
+/// A signed OTrP message `{"<Name>Request" | "<Name>Response": <JWS>}`
+/// (section 7.4). The JWS (flattened JSON) is kept as JSON for the JOSE
+/// layer; the name is a routing hint only and is checked against the signed
+/// payload by [`Envelope::parse_payload`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Envelope {
+    /// The command, from the envelope name.
+    pub kind: MessageKind,
+    /// Request or response, from the envelope name.
+    pub direction: Direction,
+    /// The JWS, unparsed.
+    pub jws: Value,
+}
+
+impl Envelope {
+    /// Wraps a JWS (flattened JSON) under the name for `kind`/`direction`.
+    pub fn new(kind: MessageKind, direction: Direction, jws: Value) -> Self {
+        Envelope {
+            kind,
+            direction,
+            jws,
+        }
+    }
+
+    /// Parses a signed envelope under the limits.
+    pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Self, MessageError> {
+        Self::from_value(parse_top(bytes, limits)?)
+    }
+
+    pub(crate) fn from_value(value: Value) -> Result<Self, MessageError> {
+        let (name, jws) = single_member(value, "envelope")?;
+        let (kind, direction) =
+            MessageKind::from_envelope_name(&name).ok_or(MessageError::UnknownMessage(name))?;
+        if !jws.is_object() {
+            return Err(MessageError::Invalid {
+                member: kind.envelope_name(direction).to_string(),
+                reason: "a JWS in flattened JSON serialization must be an object",
+            });
+        }
+        Ok(Envelope {
+            kind,
+            direction,
+            jws,
+        })
+    }
+
+    /// The envelope name.
+    pub fn name(&self) -> &'static str {
+        self.kind.envelope_name(self.direction)
+    }
+
+    /// The JWS as JSON bytes, for the JOSE layer.
+    pub fn jws_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.jws).unwrap_or_default()
+    }
+
+    /// The whole envelope as JSON bytes.
+    pub fn to_vec(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Parses the verified payload as `T`, checking that `T` is the message
+    /// this envelope claims to be and that the payload's signed TBS name
+    /// matches (section 7.4).
+    pub fn parse_payload<T: TbsMessage>(
+        &self,
+        payload: &[u8],
+        limits: &Limits,
+    ) -> Result<T, MessageError> {
+        if T::KIND != self.kind || T::DIRECTION != self.direction {
+            return Err(MessageError::NameMismatch {
+                expected: T::KIND.tbs_name(T::DIRECTION),
+                found: self.name().to_string(),
+            });
+        }
+        T::from_payload(payload, limits)
+    }
+}
+
+impl Serialize for Envelope {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry(self.name(), &self.jws)?;
+        m.end()
+    }
+}
+
+/// A to-be-signed OTrP object `{"<Name>TBSRequest" | "<Name>TBSResponse":
+/// {...}}` (section 7.3): the JWS payload.
+pub trait TbsMessage: Sized + Serialize {
+    /// The command.
+    const KIND: MessageKind;
+    /// Request or response.
+    const DIRECTION: Direction;
+
+    /// The signed name, e.g. `CreateSDTBSRequest`.
+    fn tbs_name() -> &'static str {
+        Self::KIND.tbs_name(Self::DIRECTION)
+    }
+
+    /// Parses a verified payload under the limits, refusing a TBS name
+    /// other than [`TbsMessage::tbs_name`].
+    fn from_payload(payload: &[u8], limits: &Limits) -> Result<Self, MessageError>;
+
+    /// The payload bytes to sign: `{"<tbs_name>": <self>}`.
+    fn to_payload(&self) -> Vec<u8> {
+        serde_json::to_vec(&Named(Self::tbs_name(), self)).unwrap_or_default()
+    }
+}
+
+/// Serializes `{"<name>": value}`.
+pub(crate) struct Named<'a, T>(pub &'a str, pub &'a T);
+
+impl<T: Serialize> Serialize for Named<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry(self.0, self.1)?;
+        m.end()
+    }
+}
+
+/// Parses `{"<expected>": {...}}` and hands the inner value to `f`.
+pub(crate) fn parse_named<T>(
+    bytes: &[u8],
+    expected: &'static str,
+    max: usize,
+    limits: &Limits,
+    f: impl FnOnce(Value, &Path<'_>) -> Result<T, MessageError>,
+) -> Result<T, MessageError> {
+    let value = json::parse_value(bytes, max, limits)?;
+    let (name, inner) = single_member(value, expected)?;
+    if name != expected {
+        return Err(if MessageKind::from_tbs_name(&name).is_some() {
+            MessageError::NameMismatch {
+                expected,
+                found: name,
+            }
+        } else {
+            MessageError::UnknownMessage(name)
+        });
+    }
+    f(inner, &Path::Root(expected))
+}
+
+/// Implements [`TbsMessage`] for a type that implements `FromJson`.
+macro_rules! impl_tbs {
+    ($ty:ty, $kind:ident, $dir:ident) => {
+        impl $crate::message::TbsMessage for $ty {
+            const KIND: $crate::message::MessageKind = $crate::message::MessageKind::$kind;
+            const DIRECTION: $crate::message::Direction = $crate::message::Direction::$dir;
+
+            fn from_payload(
+                payload: &[u8],
+                limits: &$crate::message::Limits,
+            ) -> Result<Self, $crate::message::MessageError> {
+                $crate::message::envelope::parse_named(
+                    payload,
+                    Self::tbs_name(),
+                    Self::KIND.size_limit(limits),
+                    limits,
+                    |v, p| <$ty as $crate::message::json::FromJson>::from_json(v, p),
+                )
+            }
+        }
+        $crate::message::json::impl_deserialize!($ty => "tbs");
+    };
+}
+pub(crate) use impl_tbs;
