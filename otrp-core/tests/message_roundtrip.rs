@@ -4,7 +4,7 @@
 use otrp_core::crypto::{
     CryptoError, Digest, HashAlg, JwsAlg, KeyLoader, PrivateKey, Provider, PublicKey, SecureRandom,
 };
-use otrp_core::jose::Jwk;
+use otrp_core::jose::{Jwe, Jwk, b64};
 use otrp_core::message::*;
 use proptest::prelude::*;
 use serde_json::json;
@@ -59,16 +59,18 @@ fn failure() -> impl Strategy<Value = Failure> {
 fn b64url() -> impl Strategy<Value = String> {
     "[A-Za-z0-9_-]{0,16}"
 }
-fn jwe() -> impl Strategy<Value = EncryptedJson> {
-    (b64url(), b64url(), b64url(), b64url(), proptest::option::of(b64url())).prop_map(
-        |(ek, iv, ct, tag, prot)| {
-            let mut v = json!({"recipients":[{"header":{"alg":"RSA1_5"},"encrypted_key":ek}],"iv":iv,"ciphertext":ct,"tag":tag});
-            if let Some(p) = prot {
-                v["protected"] = json!(p);
-            }
-            EncryptedJson::from_value(v).unwrap()
-        },
-    )
+fn jwe() -> impl Strategy<Value = Jwe> {
+    let bytes = || proptest::collection::vec(any::<u8>(), 0..16).prop_map(|b| b64::encode_url(&b));
+    (bytes(), bytes(), bytes(), bytes(), any::<bool>()).prop_map(|(ek, iv, ct, tag, prot)| {
+        let mut v = json!({"recipients":[{"header":{"alg":"RSA1_5"},"encrypted_key":ek}],"iv":iv,"ciphertext":ct,"tag":tag});
+        let enc = json!({"enc": "A128CBC-HS256"});
+        if prot {
+            v["protected"] = json!(b64::encode_url(enc.to_string().as_bytes()));
+        } else {
+            v["unprotected"] = enc;
+        }
+        serde_json::from_value(v).unwrap()
+    })
 }
 fn aik() -> impl Strategy<Value = AikType> {
     prop_oneof![Just(AikType::Rsa), Just(AikType::Ecc)]
@@ -416,7 +418,7 @@ fn dsihash_is_over_the_exact_plaintext_not_a_reserialisation() {
         MessageId::new("t"),
         "T",
         ha,
-        EncryptedJson::from_value(json!({"recipients":[{}],"iv":"","ciphertext":"","tag":""}))
+        serde_json::from_value(json!({"unprotected":{"alg":"RSA1_5","enc":"A128GCM"},"recipients":[{}],"iv":"","ciphertext":"","tag":""}))
             .unwrap(),
     );
     let parsed = DeleteTaTbsRequest::from_payload(&req.to_payload(), &L).unwrap();

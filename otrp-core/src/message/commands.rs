@@ -9,11 +9,11 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use super::MessageError;
-use super::encrypted::EncryptedJson;
 use super::envelope::impl_tbs;
 use super::failure::Failure;
 use super::json::{FromJson, Obj, Path, impl_deserialize, invalid};
 use super::types::{Base64Bytes, DsiHash, MessageId, Status, TaIv, Version, flex_bool};
+use crate::jose::Jwe;
 
 macro_rules! management_request {
     (
@@ -36,7 +36,7 @@ macro_rules! management_request {
             /// `dsihash`: SHA-256 of the DSI last returned, BASE64.
             pub dsihash: DsiHash,
             /// `content`: the JWE over the command's content plaintext.
-            pub content: EncryptedJson,
+            pub content: Jwe,
             $(
             /// `encrypted_ta`: the TA binary and personalization data.
             pub encrypted_ta: $ta,
@@ -50,7 +50,7 @@ macro_rules! management_request {
                 tid: MessageId,
                 tee: impl Into<String>,
                 dsihash: DsiHash,
-                content: EncryptedJson,
+                content: Jwe,
                 $(encrypted_ta: $ta,)?
             ) -> Self {
                 $name {
@@ -135,9 +135,9 @@ management_request! {
 #[derive(Clone, Debug, PartialEq)]
 pub enum CommandOutcome {
     /// status "pass" with the encrypted content.
-    Pass(EncryptedJson),
+    Pass(Jwe),
     /// status "fail" with the encrypted content (its `reason` says why).
-    FailEncrypted(EncryptedJson),
+    FailEncrypted(Jwe),
     /// status "fail" with a signed, unencrypted `reason` (section 9.1.6
     /// form, for failures before a content key is available).
     Fail(Failure),
@@ -289,7 +289,7 @@ command_response! {
 #[derive(Clone, Debug, PartialEq)]
 pub enum TaKey {
     /// A JWE enveloping the 256-bit key (the body of section 9.3.1.1).
-    Jwe(EncryptedJson),
+    Jwe(Jwe),
     /// The key encrypted directly with the SP AIK (RSA), BASE64 (Appendix
     /// A.2.1.1; A.2.2.1 uses base64url).
     Wrapped(Base64Bytes),
@@ -308,7 +308,7 @@ impl FromJson for TaKey {
     fn from_json(value: Value, path: &Path<'_>) -> Result<Self, MessageError> {
         match value {
             Value::String(_) => Base64Bytes::from_json(value, path).map(TaKey::Wrapped),
-            other => EncryptedJson::from_json(other, path).map(TaKey::Jwe),
+            other => Jwe::from_json(other, path).map(TaKey::Jwe),
         }
     }
 }

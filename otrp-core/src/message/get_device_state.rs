@@ -7,7 +7,6 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-use super::encrypted::EncryptedJson;
 use super::envelope::{
     Direction, Envelope, GET_DEVICE_STATE_RESPONSE, MessageKind, impl_tbs, parse_top,
 };
@@ -15,6 +14,7 @@ use super::failure::Failure;
 use super::json::{FromJson, Obj, Path, invalid, single_member};
 use super::types::{Base64Bytes, MessageId, SigAlg, Status, Version, flex_bool, one_or_many};
 use super::{Limits, MessageError};
+use crate::jose::Jwe;
 
 /// `GetDeviceStateTBSRequest` (section 9.1.1): the TAM's signed query.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -86,7 +86,7 @@ pub enum TeeStateOutcome {
         /// data again in later requests.
         signerreq: bool,
         /// `edsi`: the JWE over the [`DsiDocument`](super::DsiDocument).
-        edsi: EncryptedJson,
+        edsi: Jwe,
     },
     /// status "fail" (section 9.1.6).
     Fail(Failure),
@@ -108,7 +108,7 @@ pub struct GetDeviceTeeStateTbsResponse {
 
 impl GetDeviceTeeStateTbsResponse {
     /// A "pass" answer.
-    pub fn pass(rid: MessageId, tid: MessageId, signerreq: bool, edsi: EncryptedJson) -> Self {
+    pub fn pass(rid: MessageId, tid: MessageId, signerreq: bool, edsi: Jwe) -> Self {
         GetDeviceTeeStateTbsResponse {
             ver: Version::V1_0,
             rid,

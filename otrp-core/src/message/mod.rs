@@ -45,7 +45,7 @@ pub use contents::{
     UpdateTaResponseContent,
 };
 pub use dsi::{Dsi, DsiDocument, RawDsi, SdInfo, SdList, TaInfo, TeeAik, TeeInfo, TfwData, sha256};
-pub use encrypted::EncryptedJson;
+
 pub use envelope::{
     Direction, Envelope, GET_DEVICE_STATE_RESPONSE, MessageKind, OTRP_BROKER_ERROR, TbsMessage,
 };
