@@ -6,6 +6,8 @@
 //! - [`crypto`]: the provider model. Algorithm identifiers, the small traits a
 //!   crypto backend (or a TEE's hardware) implements, and [`crypto::Provider`],
 //!   the struct of algorithm lists a backend exports.
+//! - [`pki`]: X.509 chains, OCSP stapling, tamid and did (spec 4.2, 4.3, 5.4,
+//!   9.2.1.1, 14.9) over the provider's `webpki_algorithms`.
 //! - [`jose`]: JWS and JWE (RFC 7515, RFC 7516) over a provider, with strict
 //!   header rules (spec section 7.4, 7.5).
 //!
@@ -21,3 +23,4 @@ extern crate alloc;
 pub mod crypto;
 pub mod jose;
 pub mod message;
+pub mod pki;

@@ -41,6 +41,7 @@ pub mod hazmat;
 mod keys;
 mod random;
 mod rsa;
+pub mod webpki;
 
 pub use aeskw::{A128KW, A256KW, AesKeyWrap, SymmetricKey};
 pub use content::{A128CBC_HS256, A128GCM, A256CBC_HS512, A256GCM, AesCbcHmac, AesGcm};
@@ -101,6 +102,6 @@ pub const fn provider_with_random(random: &'static dyn SecureRandom) -> Provider
         digests: DIGESTS,
         secure_random: random,
         key_loader: &KEY_LOADER,
-        webpki_algorithms: &[],
+        webpki_algorithms: webpki::ALL_WEBPKI_ALGORITHMS,
     }
 }

@@ -1,0 +1,182 @@
+//! Certificate inspection without cryptography: parsing, key strength, key
+//! usage, and signature checks delegated to the provider's
+//! `webpki_algorithms`.
+
+use alloc::vec::Vec;
+
+use const_oid::ObjectIdentifier;
+use const_oid::db::rfc5912::{
+    ANY_EXTENDED_KEY_USAGE, ID_CE_KEY_USAGE, ID_EC_PUBLIC_KEY, RSA_ENCRYPTION, SECP_256_R_1,
+    SECP_384_R_1,
+};
+use der::asn1::{AnyRef, UintRef};
+use der::{Decode, Encode, Reader, SliceReader};
+use rustls_pki_types::SignatureVerificationAlgorithm;
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+use x509_cert::Certificate;
+use x509_cert::ext::pkix::KeyUsage;
+
+use super::CertError;
+
+/// The smallest RSA modulus accepted for any key, in bits (spec 4.4 item 3).
+pub const MIN_RSA_BITS: u32 = 2048;
+
+/// Parses a DER X.509 certificate.
+pub(crate) fn parse(der: &[u8]) -> Result<Certificate, CertError> {
+    Certificate::from_der(der).map_err(|_| CertError::Malformed)
+}
+
+/// RSA of at least [`MIN_RSA_BITS`], or EC on P-256 or P-384 (spec 4.4).
+pub(crate) fn check_key(spki: &SubjectPublicKeyInfoOwned) -> Result<(), CertError> {
+    let alg = &spki.algorithm;
+    if alg.oid == RSA_ENCRYPTION {
+        let key = spki
+            .subject_public_key
+            .as_bytes()
+            .ok_or(CertError::Malformed)?;
+        let bits = rsa_modulus_bits(key).ok_or(CertError::Malformed)?;
+        if bits < MIN_RSA_BITS {
+            return Err(CertError::WeakKey { bits });
+        }
+        Ok(())
+    } else if alg.oid == ID_EC_PUBLIC_KEY {
+        let curve = alg
+            .parameters
+            .as_ref()
+            .and_then(|p| p.decode_as::<ObjectIdentifier>().ok())
+            .ok_or(CertError::UnsupportedKey)?;
+        if curve == SECP_256_R_1 || curve == SECP_384_R_1 {
+            Ok(())
+        } else {
+            Err(CertError::UnsupportedKey)
+        }
+    } else {
+        Err(CertError::UnsupportedKey)
+    }
+}
+
+/// Bit length of the modulus of a PKCS#1 `RSAPublicKey`.
+fn rsa_modulus_bits(pkcs1: &[u8]) -> Option<u32> {
+    let mut reader = SliceReader::new(pkcs1).ok()?;
+    let n = reader
+        .sequence(|seq| {
+            let n = UintRef::decode(seq)?;
+            let _e = UintRef::decode(seq)?;
+            Ok(n)
+        })
+        .ok()?;
+    reader.finish(()).ok()?;
+    let bytes = n.as_bytes();
+    let first = *bytes.first()?;
+    let len = u32::try_from(bytes.len()).ok()?;
+    Some((len - 1) * 8 + (8 - first.leading_zeros()))
+}
+
+/// A present keyUsage must allow digitalSignature (RFC 5280 4.2.1.3); an
+/// absent one allows everything.
+pub(crate) fn check_digital_signature(cert: &Certificate) -> Result<(), CertError> {
+    let Some(exts) = cert.tbs_certificate.extensions.as_ref() else {
+        return Ok(());
+    };
+    for ext in exts.iter().filter(|e| e.extn_id == ID_CE_KEY_USAGE) {
+        let ku = KeyUsage::from_der(ext.extn_value.as_bytes()).map_err(|_| CertError::Malformed)?;
+        if !ku.digital_signature() {
+            return Err(CertError::WrongKeyUsage);
+        }
+    }
+    Ok(())
+}
+
+/// The contents (without the outer SEQUENCE header) of an encoded
+/// AlgorithmIdentifier, the form rustls-pki-types compares.
+fn alg_id_contents(alg: &AlgorithmIdentifierOwned) -> Option<Vec<u8>> {
+    let der = alg.to_der().ok()?;
+    let any = AnyRef::from_der(&der).ok()?;
+    Some(any.value().to_vec())
+}
+
+/// Why a signature check through the provider failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SigError {
+    /// No provider algorithm has this signature algorithm identifier.
+    UnsupportedAlgorithm,
+    /// Algorithms exist for the signature but none for this key type.
+    KeyMismatch,
+    /// The signature does not verify.
+    Bad,
+}
+
+/// Verifies `signature` over `message` with `spki` under signature
+/// algorithm `alg`, choosing among `algs` exactly as rustls-webpki does (both
+/// algorithm identifiers must match byte for byte).
+pub(crate) fn verify_signature(
+    algs: &[&dyn SignatureVerificationAlgorithm],
+    spki: &SubjectPublicKeyInfoOwned,
+    alg: &AlgorithmIdentifierOwned,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), SigError> {
+    let sig_id = alg_id_contents(alg).ok_or(SigError::UnsupportedAlgorithm)?;
+    let key_id = alg_id_contents(&spki.algorithm).ok_or(SigError::KeyMismatch)?;
+    let key = spki.subject_public_key.as_bytes().ok_or(SigError::Bad)?;
+    let mut found_sig = false;
+    for a in algs {
+        if a.signature_alg_id().as_ref() != sig_id.as_slice() {
+            continue;
+        }
+        found_sig = true;
+        if a.public_key_alg_id().as_ref() != key_id.as_slice() {
+            continue;
+        }
+        return a
+            .verify_signature(key, message, signature)
+            .map_err(|_| SigError::Bad);
+    }
+    Err(if found_sig {
+        SigError::KeyMismatch
+    } else {
+        SigError::UnsupportedAlgorithm
+    })
+}
+
+/// The extendedKeyUsage policy of one role, for rustls-webpki.
+///
+/// With `required == false`: an absent extension is accepted; a present one
+/// must contain anyExtendedKeyUsage or one of `accepted`. With
+/// `required == true`: the extension must be present and contain one of
+/// `accepted` (anyExtendedKeyUsage does not count), as RFC 6960 4.2.2.2
+/// demands of OCSP responders.
+pub(crate) struct EkuPolicy {
+    pub(crate) accepted: &'static [ObjectIdentifier],
+    pub(crate) required: bool,
+}
+
+impl webpki::ExtendedKeyUsageValidator for EkuPolicy {
+    // The context variant would need the policy as a webpki `KeyUsage`; the
+    // caller maps either variant to `CertError::WrongExtendedKeyUsage`.
+    #[allow(deprecated)]
+    fn validate(&self, iter: webpki::KeyPurposeIdIter<'_, '_>) -> Result<(), webpki::Error> {
+        let mut present = false;
+        for purpose in iter {
+            let purpose = purpose?;
+            present = true;
+            if !self.required
+                && purpose == webpki::KeyPurposeId::new(ANY_EXTENDED_KEY_USAGE.as_bytes())
+            {
+                return Ok(());
+            }
+            if self
+                .accepted
+                .iter()
+                .any(|oid| purpose == webpki::KeyPurposeId::new(oid.as_bytes()))
+            {
+                return Ok(());
+            }
+        }
+        if !present && !self.required {
+            Ok(())
+        } else {
+            Err(webpki::Error::RequiredEkuNotFound)
+        }
+    }
+}
