@@ -25,5 +25,8 @@ fn secret_bytes_are_wiped_by_zeroize() {
     let mut cek = otrp_core::crypto::SecretBytes::new(vec![0xAA; 32]);
     cek.zeroize();
     assert!(cek.as_bytes().iter().all(|&b| b == 0) || cek.is_empty());
-    assert!(!format!("{cek:?}").contains("170"), "Debug never prints secret bytes");
+    assert!(
+        !format!("{cek:?}").contains("170"),
+        "Debug never prints secret bytes"
+    );
 }
