@@ -13,7 +13,7 @@ fn secret_holding_types_zeroize_on_drop() {
     // Private JWK members.
     zeroized_on_drop::<otrp_core::jose::Secret>();
     // What RsaPrivateKey, EcPrivateKey and SymmetricKey hold.
-    zeroized_on_drop::<rsa::RsaPrivateKey>();
+    zeroized_on_drop::<rsa::PrivateKey>();
     zeroized_on_drop::<p256::ecdsa::SigningKey>();
     zeroized_on_drop::<p384::ecdsa::SigningKey>();
     zeroized_on_drop::<zeroize::Zeroizing<Vec<u8>>>();
