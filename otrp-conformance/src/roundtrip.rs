@@ -117,6 +117,74 @@ pub fn jwe(provider: Provider, cases: u32) {
         }
     }
     multi_recipient(&provider, &keys);
+    reply_under_request_cek(&provider, &keys);
+}
+
+/// The OTrP pattern of spec 9.2.1.2 step 3: the TEE decrypts a request,
+/// answers under the same CEK wrapped to the TAM, and the TAM, which chose
+/// that CEK, decrypts the answer with it directly.
+fn reply_under_request_cek(provider: &Provider, keys: &TestKeys) {
+    let enc = ContentAlg::A128CbcHs256;
+    for alg in [KeyAlg::Rsa1_5, KeyAlg::EcdhEsA128Kw] {
+        let (tee_key, tee) = keys.recipient(alg);
+        let (tam_key, tam) = keys.recipient(KeyAlg::RsaOaep256);
+        let request_cek =
+            otrp_core::crypto::Cek::new(provider.random_bytes(enc.key_len()).unwrap());
+        let request = Jwe::builder(enc)
+            .cek(request_cek.clone())
+            .recipient(alg, tee_key, Header::new())
+            .encrypt(b"request", provider)
+            .expect("request");
+        let opened = request
+            .decrypt_detailed(provider, tee, &JwePolicy::ANY)
+            .expect("TEE decrypts");
+        assert_eq!(
+            (opened.plaintext.as_slice(), opened.enc, opened.key_alg),
+            (&b"request"[..], enc, alg)
+        );
+        assert_eq!(opened.cek, request_cek);
+        let reply = Jwe::builder(opened.enc)
+            .cek(opened.cek)
+            .recipient(KeyAlg::RsaOaep256, tam_key, Header::new())
+            .encrypt(b"reply", provider)
+            .expect("reply");
+        assert_eq!(
+            reply
+                .decrypt_with_cek(provider, &request_cek, &[enc])
+                .unwrap(),
+            b"reply"
+        );
+        assert_eq!(
+            reply.decrypt(provider, tam, &JwePolicy::ANY).unwrap(),
+            b"reply"
+        );
+        assert!(
+            reply
+                .decrypt_with_cek(provider, &request_cek, &[ContentAlg::A256Gcm])
+                .is_err()
+        );
+        let wrong = otrp_core::crypto::Cek::new(vec![0; enc.key_len()]);
+        assert_eq!(
+            reply.decrypt_with_cek(provider, &wrong, &[enc]),
+            Err(otrp_core::jose::JoseError::Decrypt)
+        );
+    }
+    // A given CEK of the wrong length, or with direct agreement, is refused.
+    let short = otrp_core::crypto::Cek::new(vec![1; 16]);
+    let (rsa, _) = keys.recipient(KeyAlg::Rsa1_5);
+    assert!(
+        Jwe::builder(enc)
+            .cek(short.clone())
+            .recipient(KeyAlg::Rsa1_5, rsa, Header::new())
+            .encrypt(b"x", provider)
+            .is_err()
+    );
+    let (p256, _) = keys.recipient(KeyAlg::EcdhEs);
+    let direct =
+        Jwe::builder(ContentAlg::A128Gcm)
+            .cek(short)
+            .recipient(KeyAlg::EcdhEs, p256, Header::new());
+    assert!(direct.encrypt(b"x", provider).is_err());
 }
 
 fn multi_recipient(provider: &Provider, keys: &TestKeys) {

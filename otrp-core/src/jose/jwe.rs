@@ -44,6 +44,20 @@ impl JweRecipient {
     }
 }
 
+/// What decryption recovered: the plaintext, and the CEK and algorithms
+/// that protected it.
+#[derive(Debug)]
+pub struct Decrypted {
+    /// The plaintext.
+    pub plaintext: Vec<u8>,
+    /// The content encryption key (zeroized on drop).
+    pub cek: Cek,
+    /// The content encryption algorithm.
+    pub enc: ContentAlg,
+    /// The key management algorithm of the recipient that matched.
+    pub key_alg: KeyAlg,
+}
+
 /// The algorithms a caller accepts when decrypting.
 #[derive(Clone, Copy, Debug)]
 pub struct JwePolicy<'a> {
@@ -70,9 +84,18 @@ pub struct JweBuilder<'k> {
     unprotected: Option<Header>,
     recipients: Vec<(KeyAlg, EncryptionKey<'k>, Header)>,
     aad: Option<Vec<u8>>,
+    cek: Option<Cek>,
 }
 
 impl<'k> JweBuilder<'k> {
+    /// Encrypts with this CEK instead of a fresh one: a TEE answers with the
+    /// CEK of the request it answers (spec 9.2.1.2 step 3). It must have
+    /// `enc`'s length, and ECDH-ES direct agreement cannot use it.
+    pub fn cek(mut self, cek: Cek) -> Self {
+        self.cek = Some(cek);
+        self
+    }
+
     /// Sets the protected header's other parameters (`enc` is written in).
     pub fn protected(mut self, header: Header) -> Self {
         self.protected = header;
@@ -108,6 +131,7 @@ impl<'k> JweBuilder<'k> {
             unprotected,
             recipients,
             aad,
+            cek: given_cek,
         } = self;
         let single = recipients.len() == 1;
         if recipients.is_empty() {
@@ -129,10 +153,18 @@ impl<'k> JweBuilder<'k> {
         let direct = recipients
             .iter()
             .any(|(alg, _, _)| alg.is_direct_agreement());
-        let mut cek: Option<Cek> = if direct {
-            None
-        } else {
-            Some(Cek::new(provider.random_bytes(enc.key_len())?))
+        let mut cek: Option<Cek> = match (direct, given_cek) {
+            (true, Some(_)) => {
+                return Err(JoseError::InvalidConstruction(
+                    "ECDH-ES direct agreement cannot use a given CEK",
+                ));
+            }
+            (true, None) => None,
+            (false, Some(given)) if given.len() == enc.key_len() => Some(given),
+            (false, Some(_)) => {
+                return Err(JoseError::Crypto(crate::crypto::CryptoError::InvalidLength));
+            }
+            (false, None) => Some(Cek::new(provider.random_bytes(enc.key_len())?)),
         };
 
         let mut out_recipients = Vec::with_capacity(recipients.len());
@@ -217,6 +249,7 @@ impl Jwe {
     /// Starts building a JWE with content encryption `enc`.
     pub fn builder<'k>(enc: ContentAlg) -> JweBuilder<'k> {
         JweBuilder {
+            cek: None,
             enc,
             protected: Header::new(),
             unprotected: None,
@@ -368,13 +401,25 @@ impl Jwe {
         key: &dyn CekDecrypter,
         policy: &JwePolicy<'_>,
     ) -> Result<Vec<u8>, JoseError> {
+        self.decrypt_detailed(provider, key, policy)
+            .map(|d| d.plaintext)
+    }
+
+    /// Decrypts like [`Jwe::decrypt`] and also returns the CEK and content
+    /// algorithm, so that a reply can be encrypted under the same CEK.
+    pub fn decrypt_detailed(
+        &self,
+        provider: &Provider,
+        key: &dyn CekDecrypter,
+        policy: &JwePolicy<'_>,
+    ) -> Result<Decrypted, JoseError> {
         let aad = aad_input(&self.protected_b64, self.aad_b64.as_deref());
         // A recipient that got as far as decryption reports the one generic
         // error; otherwise the first refusal (algorithm, key kind) is told.
         let mut failure = None;
         for r in &self.recipients {
             match self.decrypt_for(r, &aad, provider, key, policy) {
-                Ok(plaintext) => return Ok(plaintext),
+                Ok(decrypted) => return Ok(decrypted),
                 Err(JoseError::Decrypt) => failure = Some(JoseError::Decrypt),
                 Err(e) => {
                     failure.get_or_insert(e);
@@ -384,6 +429,42 @@ impl Jwe {
         Err(failure.unwrap_or(JoseError::Missing("recipients")))
     }
 
+    /// Decrypts with a CEK already known (the TAM reading the answer to its
+    /// own request, spec 9.2.1.2 step 3), accepting only `content_algs`.
+    pub fn decrypt_with_cek(
+        &self,
+        provider: &Provider,
+        cek: &Cek,
+        content_algs: &[ContentAlg],
+    ) -> Result<Vec<u8>, JoseError> {
+        let joint = JointHeader::new(&self.protected, self.unprotected.as_ref(), None)?;
+        let enc = joint.content_alg()?;
+        if !content_algs.contains(&enc) {
+            return Err(JoseError::AlgorithmNotAllowed(enc.name()));
+        }
+        let aad = aad_input(&self.protected_b64, self.aad_b64.as_deref());
+        self.decrypt_content(provider, enc, cek, &aad)
+    }
+
+    fn decrypt_content(
+        &self,
+        provider: &Provider,
+        enc: ContentAlg,
+        cek: &Cek,
+        aad: &[u8],
+    ) -> Result<Vec<u8>, JoseError> {
+        let cipher = provider.content_cipher(enc)?;
+        if cek.len() != enc.key_len()
+            || self.iv.len() != enc.iv_len()
+            || self.tag.len() != enc.tag_len()
+        {
+            return Err(JoseError::Decrypt);
+        }
+        let mut buf = self.ciphertext.clone();
+        cipher.decrypt(cek, &self.iv, aad, &mut buf, &self.tag)?;
+        Ok(buf)
+    }
+
     fn decrypt_for(
         &self,
         r: &JweRecipient,
@@ -391,7 +472,7 @@ impl Jwe {
         provider: &Provider,
         key: &dyn CekDecrypter,
         policy: &JwePolicy<'_>,
-    ) -> Result<Vec<u8>, JoseError> {
+    ) -> Result<Decrypted, JoseError> {
         let joint = self.joint_header(r)?;
         let alg = joint.key_alg()?;
         let enc = joint.content_alg()?;
@@ -411,17 +492,15 @@ impl Jwe {
         if alg.is_direct_agreement() && !r.encrypted_key.is_empty() {
             return Err(JoseError::Decrypt);
         }
-        let cipher = provider.content_cipher(enc)?;
+        provider.content_cipher(enc)?;
         let cek = key.decrypt_cek(alg, enc, &params, &r.encrypted_key, provider.secure_random)?;
-        if cek.len() != enc.key_len()
-            || self.iv.len() != enc.iv_len()
-            || self.tag.len() != enc.tag_len()
-        {
-            return Err(JoseError::Decrypt);
-        }
-        let mut buf = self.ciphertext.clone();
-        cipher.decrypt(&cek, &self.iv, aad, &mut buf, &self.tag)?;
-        Ok(buf)
+        let plaintext = self.decrypt_content(provider, enc, &cek, aad)?;
+        Ok(Decrypted {
+            plaintext,
+            cek,
+            enc,
+            key_alg: alg,
+        })
     }
 
     /// Compact serialization: one recipient, no unprotected headers, no AAD.

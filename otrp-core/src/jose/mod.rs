@@ -15,6 +15,6 @@ mod jws;
 
 pub use error::JoseError;
 pub use header::{Header, JointHeader};
-pub use jwe::{Jwe, JweBuilder, JwePolicy, JweRecipient};
+pub use jwe::{Decrypted, Jwe, JweBuilder, JwePolicy, JweRecipient};
 pub use jwk::{Jwk, JwkSet, KeyUse, Secret};
 pub use jws::{Jws, JwsSignature};
