@@ -14,11 +14,16 @@ use super::{
 /// A crypto backend as data: lists of algorithm objects, a random source and
 /// a key loader. Providers combine with struct update syntax:
 ///
-/// ```ignore
-/// let composed = Provider {
-///     signature_verifiers: ring::provider().signature_verifiers,
-///     ..rustcrypto::provider()
-/// };
+/// ```
+/// use otrp_core::crypto::{JwsAlg, Provider};
+///
+/// let rustcrypto = otrp_crypto_rustcrypto::provider();
+/// // Another backend's verifiers with RustCrypto for everything else:
+/// let composed = Provider { signature_verifiers: rustcrypto.signature_verifiers, ..rustcrypto };
+/// assert!(composed.signature_verifier(JwsAlg::Es256).is_ok());
+/// // A provider with no verifiers answers Unsupported, never panics.
+/// let none = Provider { signature_verifiers: &[], ..rustcrypto };
+/// assert!(none.signature_verifier(JwsAlg::Es256).is_err());
 /// ```
 ///
 /// Looking up an algorithm a provider lacks is [`CryptoError::Unsupported`].

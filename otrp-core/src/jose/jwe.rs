@@ -261,32 +261,16 @@ impl Jwe {
     /// Parses any serialization: JSON (flattened or general) when the input
     /// starts with `{`, compact otherwise.
     pub fn parse(input: &[u8]) -> Result<Self, JoseError> {
-        let trimmed = input.trim_ascii();
-        if trimmed.first() == Some(&b'{') {
-            Self::parse_json(trimmed)
-        } else {
-            let text =
-                core::str::from_utf8(trimmed).map_err(|_| JoseError::Malformed("not UTF-8"))?;
-            Self::parse_compact(text)
+        match super::classify(input)? {
+            super::Serialized::Json(json) => Self::parse_json(json),
+            super::Serialized::Compact(text) => Self::parse_compact(text),
         }
     }
 
     /// Parses the compact serialization (five parts).
     pub fn parse_compact(text: &str) -> Result<Self, JoseError> {
-        let mut parts = text.split('.');
-        let (Some(protected), Some(ek), Some(iv), Some(ct), Some(tag), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            return Err(JoseError::Malformed("compact JWE needs exactly five parts"));
-        };
-        if protected.is_empty() {
-            return Err(JoseError::Missing("protected"));
-        }
+        let [protected, ek, iv, ct, tag] =
+            super::compact_parts::<5>(text, "compact JWE needs exactly five parts")?;
         Self::from_parts(JweJson {
             protected: Some(protected.into()),
             unprotected: None,

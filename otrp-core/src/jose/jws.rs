@@ -114,29 +114,16 @@ impl Jws {
     /// Parses any serialization: JSON (flattened or general) when the input
     /// starts with `{`, compact otherwise.
     pub fn parse(input: &[u8]) -> Result<Self, JoseError> {
-        let trimmed = input.trim_ascii();
-        if trimmed.first() == Some(&b'{') {
-            Self::parse_json(trimmed)
-        } else {
-            let text =
-                core::str::from_utf8(trimmed).map_err(|_| JoseError::Malformed("not UTF-8"))?;
-            Self::parse_compact(text)
+        match super::classify(input)? {
+            super::Serialized::Json(json) => Self::parse_json(json),
+            super::Serialized::Compact(text) => Self::parse_compact(text),
         }
     }
 
     /// Parses the compact serialization `protected.payload.signature`.
     pub fn parse_compact(text: &str) -> Result<Self, JoseError> {
-        let mut parts = text.split('.');
-        let (Some(protected), Some(payload), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(JoseError::Malformed(
-                "compact JWS needs exactly three parts",
-            ));
-        };
-        if protected.is_empty() {
-            return Err(JoseError::Missing("protected"));
-        }
+        let [protected, payload, signature] =
+            super::compact_parts::<3>(text, "compact JWS needs exactly three parts")?;
         let sig = JwsSignature::new(
             protected.into(),
             None,

@@ -18,3 +18,40 @@ pub use header::{Header, JointHeader};
 pub use jwe::{Decrypted, Jwe, JweBuilder, JwePolicy, JweRecipient};
 pub use jwk::{Jwk, JwkSet, KeyUse, Secret};
 pub use jws::{Jws, JwsSignature};
+
+/// How a JOSE object arrived: as JSON (flattened or general) or as compact
+/// text. JSON is recognised by its opening brace, after white space.
+enum Serialized<'a> {
+    Json(&'a [u8]),
+    Compact(&'a str),
+}
+
+fn classify(input: &[u8]) -> Result<Serialized<'_>, JoseError> {
+    let trimmed = input.trim_ascii();
+    if trimmed.first() == Some(&b'{') {
+        return Ok(Serialized::Json(trimmed));
+    }
+    core::str::from_utf8(trimmed)
+        .map(Serialized::Compact)
+        .map_err(|_| JoseError::Malformed("not UTF-8"))
+}
+
+/// Splits a compact serialization into exactly `N` dot-separated parts, the
+/// first (the protected header) non-empty.
+fn compact_parts<'a, const N: usize>(
+    text: &'a str,
+    what: &'static str,
+) -> Result<[&'a str; N], JoseError> {
+    let mut parts = [""; N];
+    let mut split = text.split('.');
+    for part in &mut parts {
+        *part = split.next().ok_or(JoseError::Malformed(what))?;
+    }
+    if split.next().is_some() {
+        return Err(JoseError::Malformed(what));
+    }
+    if parts.first().is_some_and(|p| p.is_empty()) {
+        return Err(JoseError::Missing("protected"));
+    }
+    Ok(parts)
+}
