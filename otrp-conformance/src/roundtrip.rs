@@ -149,9 +149,7 @@ fn reply_under_request_cek(provider: &Provider, keys: &TestKeys) {
             .encrypt(b"reply", provider)
             .expect("reply");
         assert_eq!(
-            reply
-                .decrypt_with_cek(provider, &request_cek, &[enc])
-                .unwrap(),
+            reply.decrypt_with_cek(provider, &request_cek, enc).unwrap(),
             b"reply"
         );
         assert_eq!(
@@ -160,12 +158,12 @@ fn reply_under_request_cek(provider: &Provider, keys: &TestKeys) {
         );
         assert!(
             reply
-                .decrypt_with_cek(provider, &request_cek, &[ContentAlg::A256Gcm])
+                .decrypt_with_cek(provider, &request_cek, ContentAlg::A256Gcm)
                 .is_err()
         );
         let wrong = otrp_core::crypto::Cek::new(vec![0; enc.key_len()]);
         assert_eq!(
-            reply.decrypt_with_cek(provider, &wrong, &[enc]),
+            reply.decrypt_with_cek(provider, &wrong, enc),
             Err(otrp_core::jose::JoseError::Decrypt)
         );
     }

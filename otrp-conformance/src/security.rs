@@ -185,6 +185,23 @@ pub fn jwe_refusals(provider: Provider) {
         );
     }
 
+    // A per-recipient `enc`, and more recipients than the cap, are refused.
+    let general: serde_json::Value = serde_json::from_str(&jwe.to_general_json()).unwrap();
+    let mut per_recipient = general.clone();
+    per_recipient["recipients"][0]["header"] = serde_json::json!({"enc": "A256GCM"});
+    assert_eq!(
+        Jwe::parse(per_recipient.to_string().as_bytes()),
+        Err(JoseError::InvalidHeader("enc"))
+    );
+    let mut crowded = general;
+    let one = crowded["recipients"][0].clone();
+    crowded["recipients"] =
+        serde_json::Value::Array(vec![one; otrp_core::jose::MAX_RECIPIENTS + 1]);
+    assert_eq!(
+        Jwe::parse(crowded.to_string().as_bytes()),
+        Err(JoseError::TooMany("recipients"))
+    );
+
     let mut crit = jwe.protected().clone();
     crit.set("crit", serde_json::json!(["exp"]));
     let text = compact_jwe(&crit, &jwe.to_compact().unwrap());

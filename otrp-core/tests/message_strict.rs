@@ -689,7 +689,7 @@ fn tolerance_flags_as_bool_or_string() {
             "{wire}"
         );
     }
-    let r = GetDeviceTeeStateTbsResponse::from_payload(br#"{"GetDeviceTEEStateTBSResponse":{"ver":"1.0","status":"pass","rid":"r","tid":"t","signerreq":"true","edsi":{"iv":"","ciphertext":"","tag":"","encrypted_key":"","header":{"alg":"RSA1_5","enc":"A128GCM"}}}}"#, &L).unwrap();
+    let r = GetDeviceTeeStateTbsResponse::from_payload(br#"{"GetDeviceTEEStateTBSResponse":{"ver":"1.0","status":"pass","rid":"r","tid":"t","signerreq":"true","edsi":{"unprotected":{"enc":"A128GCM"},"iv":"","ciphertext":"","tag":"","encrypted_key":"","header":{"alg":"RSA1_5"}}}}"#, &L).unwrap();
     assert!(matches!(
         r.outcome,
         TeeStateOutcome::Pass {

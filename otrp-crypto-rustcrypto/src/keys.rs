@@ -5,6 +5,7 @@ use alloc::vec::Vec;
 
 use otrp_core::crypto::{CryptoError, KeyLoader, PrivateKey, PublicKey, SecretBytes};
 use otrp_core::jose::Jwk;
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::aeskw::SymmetricKey;
@@ -77,11 +78,10 @@ fn rsa_from_jwk(jwk: &Jwk) -> Result<RsaPrivateKey, CryptoError> {
     };
     // When given, the CRT members must be those of the key.
     if jwk.dp.is_some() || jwk.dq.is_some() || jwk.qi.is_some() {
-        let (dp, dq, qi) = key.crt_values().ok_or(CryptoError::InvalidKey)?;
-        let (dp, dq, qi) = (Zeroizing::new(dp), Zeroizing::new(dq), Zeroizing::new(qi));
+        let [dp, dq, qi] = key.crt_values().ok_or(CryptoError::InvalidKey)?;
         for (member, value) in [(&jwk.dp, &dp), (&jwk.dq, &dq), (&jwk.qi, &qi)] {
             let given = secret(member)?;
-            if strip(given.as_bytes()) != strip(value) {
+            if !bool::from(strip(given.as_bytes()).ct_eq(strip(value))) {
                 return Err(CryptoError::InvalidKey);
             }
         }

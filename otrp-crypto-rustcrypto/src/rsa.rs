@@ -198,16 +198,21 @@ impl RsaPrivateKey {
     }
 
     /// The CRT values (dp, dq, qi) as big-endian bytes, when precomputed.
-    pub(crate) fn crt_values(&self) -> Option<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+    pub(crate) fn crt_values(&self) -> Option<[Zeroizing<Vec<u8>>; 3]> {
         use rsa::traits::PrivateKeyParts;
-        let dp = self.key.dp()?.to_be_bytes_trimmed_vartime().to_vec();
-        let dq = self.key.dq()?.to_be_bytes_trimmed_vartime().to_vec();
-        let qi = self
-            .key
-            .crt_coefficient()?
-            .to_be_bytes_trimmed_vartime()
-            .to_vec();
-        Some((dp, dq, qi))
+        use zeroize::Zeroize;
+        // Copy out, then wipe the temporaries (they are secret).
+        fn take(mut bytes: Box<[u8]>) -> Zeroizing<Vec<u8>> {
+            let out = Zeroizing::new(bytes.to_vec());
+            bytes.zeroize();
+            out
+        }
+        let dp = take(self.key.dp()?.to_be_bytes_trimmed_vartime());
+        let dq = take(self.key.dq()?.to_be_bytes_trimmed_vartime());
+        let mut qi_value = self.key.crt_coefficient()?;
+        let qi = take(qi_value.to_be_bytes_trimmed_vartime());
+        qi_value.zeroize();
+        Some([dp, dq, qi])
     }
 
     /// The public key.
@@ -235,9 +240,11 @@ impl RsaPrivateKey {
         let c = BoxedUint::from_be_slice(ciphertext, self.key.n_bits_precision())
             .map_err(|_| CryptoError::Decrypt)?;
         let mut rng = RngAdapter(rng);
-        let m = rsa::hazmat::rsa_decrypt_and_check(&self.key, Some(&mut rng), &c)
+        let mut m = rsa::hazmat::rsa_decrypt_and_check(&self.key, Some(&mut rng), &c)
             .map_err(|_| CryptoError::Decrypt)?;
         let bytes = Zeroizing::new(m.to_be_bytes());
+        // BoxedUint zeroizes on request, not on drop: the message holds the CEK.
+        zeroize::Zeroize::zeroize(&mut m);
         let start = bytes.len().checked_sub(k).ok_or(CryptoError::Decrypt)?;
         let em = bytes.get(start..).ok_or(CryptoError::Decrypt)?;
         Ok(Zeroizing::new(em.to_vec()))

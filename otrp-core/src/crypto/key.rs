@@ -138,8 +138,22 @@ impl EcPublicKey {
 
 /// Secret bytes (a CEK, a derived key, a symmetric key): zeroized on drop and
 /// never printed.
-#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+#[derive(Clone, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct SecretBytes(Vec<u8>);
+
+/// Compares without an early exit on the first differing byte (the length
+/// is not secret).
+impl PartialEq for SecretBytes {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .iter()
+                .zip(&other.0)
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+}
 
 impl SecretBytes {
     /// Takes ownership of the bytes.

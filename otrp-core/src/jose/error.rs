@@ -26,6 +26,12 @@ pub enum JoseError {
     /// A header parameter has the wrong type or value.
     #[error("invalid header parameter {0}")]
     InvalidHeader(&'static str),
+    /// A JWS `alg` outside the protected header (spec 7.4 requires it there).
+    #[error("alg must be in the protected header")]
+    AlgNotProtected,
+    /// More signatures or recipients than this library processes.
+    #[error("too many {0}")]
+    TooMany(&'static str),
     /// `alg` is "none": unsecured JWS is never accepted.
     #[error("alg \"none\" is refused")]
     AlgNone,
@@ -76,9 +82,11 @@ impl From<serde_json::Error> for JoseError {
         use alloc::string::ToString;
         let msg = e.to_string();
         // serde carries our duplicate-name refusal as text; recover the name.
-        match msg.split_once(super::header::DUPLICATE_PREFIX) {
-            Some((_, rest)) => {
-                let name = rest.split(" at line").next().unwrap_or(rest);
+        // Only a message that *starts* with our marker is ours: serde echoes
+        // input strings in other messages.
+        match msg.strip_prefix(super::header::DUPLICATE_PREFIX) {
+            Some(rest) => {
+                let name = rest.rsplit_once(" at line").map_or(rest, |(name, _)| name);
                 JoseError::DuplicateHeader(name.to_string())
             }
             None => JoseError::Json(msg),

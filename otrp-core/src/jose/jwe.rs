@@ -303,6 +303,9 @@ impl Jwe {
                 if list.is_empty() {
                     return Err(JoseError::Missing("recipients"));
                 }
+                if list.len() > super::MAX_RECIPIENTS {
+                    return Err(JoseError::TooMany("recipients"));
+                }
                 list.into_iter()
                     .map(|r| {
                         Ok(JweRecipient {
@@ -341,6 +344,11 @@ impl Jwe {
         // `enc` present. Algorithms are resolved on decryption, so that one
         // recipient with an unknown algorithm does not hide the others.
         for r in &jwe.recipients {
+            // `enc` is shared by all recipients (one ciphertext): a
+            // per-recipient value could make recipients disagree.
+            if r.header.as_ref().is_some_and(|h| h.get("enc").is_some()) {
+                return Err(JoseError::InvalidHeader("enc"));
+            }
             let joint = jwe.joint_header(r)?;
             joint.str("alg")?.ok_or(JoseError::Missing("alg"))?;
             joint.str("enc")?.ok_or(JoseError::Missing("enc"))?;
@@ -414,17 +422,18 @@ impl Jwe {
     }
 
     /// Decrypts with a CEK already known (the TAM reading the answer to its
-    /// own request, spec 9.2.1.2 step 3), accepting only `content_algs`.
+    /// own request, spec 9.2.1.2 step 3). `enc` is the algorithm the CEK was
+    /// made for: the JWE must use exactly that one (key separation).
     pub fn decrypt_with_cek(
         &self,
         provider: &Provider,
         cek: &Cek,
-        content_algs: &[ContentAlg],
+        enc: ContentAlg,
     ) -> Result<Vec<u8>, JoseError> {
         let joint = JointHeader::new(&self.protected, self.unprotected.as_ref(), None)?;
-        let enc = joint.content_alg()?;
-        if !content_algs.contains(&enc) {
-            return Err(JoseError::AlgorithmNotAllowed(enc.name()));
+        let used = joint.content_alg()?;
+        if used != enc {
+            return Err(JoseError::AlgorithmNotAllowed(used.name()));
         }
         let aad = aad_input(&self.protected_b64, self.aad_b64.as_deref());
         self.decrypt_content(provider, enc, cek, &aad)

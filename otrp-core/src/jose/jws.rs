@@ -43,8 +43,12 @@ impl JwsSignature {
         JointHeader::new(&self.protected, self.header.as_ref(), None)
     }
 
-    /// The signature's algorithm (`alg`, from either header).
+    /// The signature's algorithm. It must be in the protected header (spec
+    /// 7.4 requires it there; RFC 7515 would also allow the unprotected one).
     pub fn alg(&self) -> Result<JwsAlg, JoseError> {
+        if self.protected.get("alg").is_none() {
+            return Err(JoseError::AlgNotProtected);
+        }
         self.joint_header()?.jws_alg()
     }
 
@@ -74,8 +78,9 @@ impl JwsSignature {
             header,
             signature,
         };
-        // Duplicate names across the headers, `crit` and a missing or
-        // unusable `alg` are refused at parse time.
+        // Duplicate names across the headers, `crit` and a missing `alg` are
+        // refused at parse time; where `alg` sits is checked on use, so that
+        // one odd signature does not hide the others.
         sig.joint_header()?
             .str("alg")?
             .ok_or(JoseError::Missing("alg"))?;
@@ -306,6 +311,9 @@ impl TryFrom<JwsJson> for Jws {
             (Some(list), None) if raw.protected.is_none() && raw.header.is_none() => {
                 if list.is_empty() {
                     return Err(JoseError::Missing("signatures"));
+                }
+                if list.len() > super::MAX_SIGNATURES {
+                    return Err(JoseError::TooMany("signatures"));
                 }
                 list.into_iter()
                     .map(|s| {

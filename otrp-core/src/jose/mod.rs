@@ -19,6 +19,14 @@ pub use jwe::{Decrypted, Jwe, JweBuilder, JwePolicy, JweRecipient};
 pub use jwk::{Jwk, JwkSet, KeyUse, Secret};
 pub use jws::{Jws, JwsSignature};
 
+/// The most signatures a JWS may carry. OTrP sends one (flattened JWS, spec
+/// 7.4); the cap bounds the work an unauthenticated message can cause.
+pub const MAX_SIGNATURES: usize = 8;
+
+/// The most recipients a JWE may carry, for the same reason (each costs a
+/// private-key operation when tried).
+pub const MAX_RECIPIENTS: usize = 8;
+
 /// How a JOSE object arrived: as JSON (flattened or general) or as compact
 /// text. JSON is recognised by its opening brace, after white space.
 enum Serialized<'a> {
