@@ -132,8 +132,9 @@ genkey() {
     p256) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -pkeyopt ec_param_enc:named_curve -out "$out" ;;
     p384) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -pkeyopt ec_param_enc:named_curve -out "$out" ;;
   esac
-  # PKCS#8 DER form of the same key.
-  openssl pkey -in "$out" -outform DER -out "${out%.key}.pk8.der"
+  # PKCS#8 DER form of the same key (`openssl pkey -outform DER` would write
+  # the traditional PKCS#1/SEC1 form; `pkcs8 -topk8 -nocrypt` writes PKCS#8).
+  openssl pkcs8 -topk8 -nocrypt -in "$out" -outform DER -out "${out%.key}.pk8.der"
 }
 
 # newca NAME FIRST_SERIAL: an empty `openssl ca` database for CA NAME with

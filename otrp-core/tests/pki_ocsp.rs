@@ -4,10 +4,10 @@
 mod pki_common;
 
 use otrp_core::pki::{
-    CertError, OcspCache, OcspError, OcspPolicy, PkiError, check_revocation, validate_tam_chain,
-    verify_ocsp_response,
+    CertError, OcspCache, OcspError, OcspGood, OcspPolicy, PkiError, check_revocation,
+    validate_tam_chain, verify_ocsp_response,
 };
-use pki_common::{HIERARCHIES, anchors, at, cert, early, now, ocsp, provider};
+use pki_common::{HIERARCHIES, anchors, at, cert, early, now, ocsp, provider, rustcrypto_provider};
 
 fn verify(h: &str, leaf: &str, response: &str) -> Result<otrp_core::pki::OcspGood, OcspError> {
     verify_at(h, leaf, response, now())
@@ -190,11 +190,75 @@ fn a_cert_id_for_another_issuer_is_refused() {
 }
 
 #[test]
-fn a_sha1_cert_id_is_unsupported() {
+fn a_sha1_cert_id_is_unsupported_without_sha1_in_the_provider() {
     for h in HIERARCHIES {
         assert_eq!(
             verify(h, "tam", "tam-good-sha1-certid"),
             Err(OcspError::UnsupportedCertIdHash)
+        );
+    }
+}
+
+fn verify_with_sha1(h: &str, leaf: &str, response: &str) -> Result<OcspGood, OcspError> {
+    verify_ocsp_response(
+        &rustcrypto_provider(),
+        &cert(h, leaf),
+        &cert(h, "tam-root"),
+        &ocsp(h, response),
+        now(),
+        &OcspPolicy::default(),
+    )
+}
+
+#[test]
+fn a_sha1_cert_id_matches_when_the_provider_has_sha1() {
+    for h in HIERARCHIES {
+        let g = verify_with_sha1(h, "tam", "tam-good-sha1-certid").expect(h);
+        assert!(g.next_update.is_some());
+    }
+}
+
+#[test]
+fn a_sha1_cert_id_for_another_serial_is_refused() {
+    for h in HIERARCHIES {
+        // Same issuer (the TAM root), so the SHA-1 name and key hashes match;
+        // only the serial differs.
+        assert_eq!(
+            verify_with_sha1(h, "tam-rid", "tam-good-sha1-certid"),
+            Err(OcspError::SerialMismatch)
+        );
+        // Another issuer: the SHA-1 issuer hashes do not match.
+        let r = verify_ocsp_response(
+            &rustcrypto_provider(),
+            &cert(h, "tee"),
+            &cert(h, "tee-ca"),
+            &ocsp(h, "tam-good-sha1-certid"),
+            now(),
+            &OcspPolicy::default(),
+        );
+        assert_eq!(r, Err(OcspError::IssuerMismatch));
+    }
+}
+
+#[test]
+fn sha1_signatures_stay_refused_with_sha1_in_the_provider() {
+    use otrp_core::pki::Role;
+    for h in HIERARCHIES {
+        let r = validate_tam_chain(
+            &rustcrypto_provider(),
+            &anchors(h, "tam-root"),
+            &[cert(h, "tam-sha1").as_slice()],
+            now(),
+        );
+        assert!(
+            matches!(
+                r,
+                Err(PkiError::Certificate {
+                    role: Role::Tam,
+                    error: CertError::UnsupportedSignatureAlgorithm,
+                })
+            ),
+            "{h}: {r:?}"
         );
     }
 }

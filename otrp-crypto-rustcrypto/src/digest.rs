@@ -1,4 +1,4 @@
-//! SHA-2 digests.
+//! SHA-2 digests, and SHA-1 for matching OCSP CertIDs.
 
 use alloc::vec::Vec;
 
@@ -26,9 +26,31 @@ impl Digest for Sha2 {
     }
 }
 
+/// SHA-1, offered only so that OCSP CertIDs hashed with it (openssl's
+/// default, RFC 6960 4.1.1) can be matched: comparing identifiers under a
+/// verified signature is not a security use of SHA-1. No JWS algorithm
+/// hashes with it and no SHA-1 certificate signature algorithm is offered
+/// (see [`crate::webpki`]), so SHA-1 signatures stay refused.
+#[derive(Clone, Copy, Debug)]
+pub struct Sha1Digest;
+
+/// SHA-1 (OCSP CertID matching only).
+pub static SHA1: Sha1Digest = Sha1Digest;
+
+impl Digest for Sha1Digest {
+    fn algorithm(&self) -> HashAlg {
+        HashAlg::Sha1
+    }
+
+    fn digest(&self, data: &[u8]) -> Vec<u8> {
+        hash(HashAlg::Sha1, data)
+    }
+}
+
 /// The digest of `data` with `alg`.
 pub(crate) fn hash(alg: HashAlg, data: &[u8]) -> Vec<u8> {
     match alg {
+        HashAlg::Sha1 => sha1::Sha1::digest(data).to_vec(),
         HashAlg::Sha256 => sha2::Sha256::digest(data).to_vec(),
         HashAlg::Sha384 => sha2::Sha384::digest(data).to_vec(),
         HashAlg::Sha512 => sha2::Sha512::digest(data).to_vec(),

@@ -8,7 +8,7 @@
 //! | JWS verification | RS256/384/512, PS256/384/512, ES256, ES384 | [`RS256`] .. [`ES384`] |
 //! | JWE key management | RSA1_5, RSA-OAEP, RSA-OAEP-256, ECDH-ES, ECDH-ES+A128KW, ECDH-ES+A256KW, A128KW, A256KW | [`RSA1_5`] .. [`A256KW`] |
 //! | JWE content encryption | A128CBC-HS256, A256CBC-HS512, A128GCM, A256GCM | [`A128CBC_HS256`] .. [`A256GCM`] |
-//! | digests | SHA-256/384/512 | [`SHA256`], [`SHA384`], [`SHA512`] |
+//! | digests | SHA-256/384/512; SHA-1 for OCSP CertID matching only | [`SHA256`], [`SHA384`], [`SHA512`], [`SHA1`] |
 //!
 //! Private keys ([`RsaPrivateKey`], [`EcPrivateKey`], [`SymmetricKey`]) are
 //! loaded by [`KEY_LOADER`] (PKCS#8 DER, JWK, SPKI DER) or the PEM helpers
@@ -45,7 +45,7 @@ pub mod webpki;
 
 pub use aeskw::{A128KW, A256KW, AesKeyWrap, SymmetricKey};
 pub use content::{A128CBC_HS256, A128GCM, A256CBC_HS512, A256GCM, AesCbcHmac, AesGcm};
-pub use digest::{SHA256, SHA384, SHA512, Sha2};
+pub use digest::{SHA1, SHA256, SHA384, SHA512, Sha1Digest, Sha2};
 pub use ec::{
     ECDH_ES, ECDH_ES_A128KW, ECDH_ES_A256KW, ES256, ES384, EcPrivateKey, EcdhEs, EcdsaVerifier,
 };
@@ -83,8 +83,9 @@ pub static KEY_ENCRYPTERS: &[&dyn KeyEncrypter] = &[
 pub static CONTENT_CIPHERS: &[&dyn ContentCipher] =
     &[&A128CBC_HS256, &A256CBC_HS512, &A128GCM, &A256GCM];
 
-/// Every digest of this backend.
-pub static DIGESTS: &[&dyn Digest] = &[&SHA256, &SHA384, &SHA512];
+/// Every digest of this backend. SHA-1 is listed for OCSP CertIDs only
+/// (RFC 6960 4.1.1); no signature algorithm of this backend uses it.
+pub static DIGESTS: &[&dyn Digest] = &[&SHA256, &SHA384, &SHA512, &SHA1];
 
 /// The provider with the operating system's random source.
 #[cfg(feature = "getrandom")]

@@ -92,6 +92,8 @@ impl SignatureVerifier for RsaVerifier {
             (true, HashAlg::Sha256) => key.verify(Pss::<sha2::Sha256>::new(), &hashed, signature),
             (true, HashAlg::Sha384) => key.verify(Pss::<sha2::Sha384>::new(), &hashed, signature),
             (true, HashAlg::Sha512) => key.verify(Pss::<sha2::Sha512>::new(), &hashed, signature),
+            // No JWS algorithm hashes with SHA-1 (JwsAlg::hash); refuse anyway.
+            (_, HashAlg::Sha1) => return Err(CryptoError::Unsupported("SHA-1 signatures")),
         };
         res.map_err(|_| CryptoError::BadSignature)
     }
@@ -367,6 +369,8 @@ impl JwsSigner for RsaPrivateKey {
             (true, HashAlg::Sha512) => {
                 key.sign_with_rng(&mut rng, Pss::<sha2::Sha512>::new(), &hashed)
             }
+            // No JWS algorithm hashes with SHA-1 (JwsAlg::hash); refuse anyway.
+            (_, HashAlg::Sha1) => return Err(CryptoError::Unsupported("SHA-1 signatures")),
         };
         res.map_err(|_| CryptoError::Backend)
     }

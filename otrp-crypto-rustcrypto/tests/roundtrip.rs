@@ -250,6 +250,34 @@ fn digests() {
             .len(),
         64
     );
+    // SHA-1 is there for OCSP CertIDs (FIPS 180-4 "abc" vector).
+    assert_eq!(
+        p.digest(otrp_core::crypto::HashAlg::Sha1)
+            .unwrap()
+            .digest(b"abc"),
+        common::hex("a9993e364706816aba3e25717850c26c9cd0d89d")
+    );
+}
+
+#[test]
+fn sha1_is_never_a_signature_hash() {
+    let p = provider();
+    for v in p.signature_verifiers {
+        assert_ne!(v.algorithm().hash(), otrp_core::crypto::HashAlg::Sha1);
+    }
+    // sha1WithRSAEncryption (1.2.840.113549.1.1.5), ecdsa-with-SHA1
+    // (1.2.840.10045.4.1): DER contents of the OIDs.
+    let sha1_sigs: [&[u8]; 2] = [
+        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05],
+        &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01],
+    ];
+    for alg in p.webpki_algorithms {
+        let id = alg.signature_alg_id();
+        let id: &[u8] = id.as_ref();
+        for oid in sha1_sigs {
+            assert!(!id.windows(oid.len()).any(|w| w == oid), "{alg:?}");
+        }
+    }
 }
 
 #[test]
@@ -371,5 +399,5 @@ fn no_std_provider_with_own_random() {
     assert_eq!(P.supported_jws_algs().count(), 8);
     assert_eq!(P.key_encrypters.len(), 8);
     assert_eq!(P.content_ciphers.len(), 4);
-    assert_eq!(P.digests.len(), 3);
+    assert_eq!(P.digests.len(), 4); // SHA-256/384/512, SHA-1 (OCSP CertIDs)
 }

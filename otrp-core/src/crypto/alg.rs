@@ -116,8 +116,13 @@ jose_names! {
 }
 
 jose_names! {
-    /// A SHA-2 digest.
+    /// A digest. SHA-2 for everything security-relevant; SHA-1 exists only
+    /// to match identifiers computed by others (OCSP CertIDs, RFC 6960
+    /// 4.1.1), never for signatures: no [`JwsAlg`] hashes with it and no
+    /// provider offers a SHA-1 certificate signature algorithm.
     HashAlg {
+        /// SHA-1 (identifier matching only, see above).
+        Sha1 = "SHA-1",
         /// SHA-256.
         Sha256 = "SHA-256",
         /// SHA-384.
@@ -240,6 +245,7 @@ impl HashAlg {
     /// Output length in bytes.
     pub const fn output_len(self) -> usize {
         match self {
+            HashAlg::Sha1 => 20,
             HashAlg::Sha256 => 32,
             HashAlg::Sha384 => 48,
             HashAlg::Sha512 => 64,
@@ -279,5 +285,13 @@ mod tests {
         assert_eq!(JwsAlg::from_name("none"), None);
         assert_eq!(JwsAlg::from_name("HS256"), None);
         assert_eq!(JwsAlg::from_name("rs256"), None);
+        assert_eq!(HashAlg::from_name("SHA-1"), Some(HashAlg::Sha1));
+    }
+
+    #[test]
+    fn no_signature_algorithm_hashes_with_sha1() {
+        for alg in JwsAlg::ALL {
+            assert_ne!(alg.hash(), HashAlg::Sha1, "{alg}");
+        }
     }
 }

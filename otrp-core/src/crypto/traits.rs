@@ -20,7 +20,7 @@ pub trait SecureRandom: Send + Sync {
     fn fill(&self, dest: &mut [u8]) -> Result<(), CryptoError>;
 }
 
-/// A SHA-2 digest function.
+/// A digest function (SHA-2; SHA-1 only for matching OCSP CertIDs).
 pub trait Digest: Send + Sync {
     /// Which digest this is.
     fn algorithm(&self) -> HashAlg;

@@ -147,7 +147,8 @@ pub enum OcspError {
     /// `responseType` is not id-pkix-ocsp-basic.
     #[error("OCSP response type is not basic")]
     NotBasic,
-    /// The CertID uses a hash the provider does not offer (SHA-1 included).
+    /// The CertID uses a hash the provider does not offer (SHA-1 without a
+    /// SHA-1 digest in the provider, or an unknown algorithm).
     #[error("unsupported CertID hash algorithm")]
     UnsupportedCertIdHash,
     /// No CertID names the certificate's issuer (name and key hashes).

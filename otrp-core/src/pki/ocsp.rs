@@ -6,7 +6,7 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use const_oid::db::rfc5912::{ID_KP_OCSP_SIGNING, ID_SHA_256, ID_SHA_384, ID_SHA_512};
+use const_oid::db::rfc5912::{ID_KP_OCSP_SIGNING, ID_SHA_1, ID_SHA_256, ID_SHA_384, ID_SHA_512};
 use const_oid::db::rfc6960::ID_PKIX_OCSP_BASIC;
 use der::{Decode, Encode, Header, Reader, SliceReader};
 use rustls_pki_types::{CertificateDer, UnixTime};
@@ -53,7 +53,9 @@ pub struct OcspGood {
 ///
 /// 1. a successful `OCSPResponse` carrying a `BasicOCSPResponse`;
 /// 2. a `SingleResponse` whose CertID matches: hash algorithm offered by the
-///    provider (SHA-256/384/512), issuer name hash, issuer key hash, serial;
+///    provider (SHA-256/384/512, or SHA-1 if the provider has it: a CertID
+///    is an identifier, not a signature), issuer name hash, issuer key hash,
+///    serial;
 /// 3. the signature over `tbsResponseData` verifies (through
 ///    `provider.webpki_algorithms`) with the issuer's key, or with a
 ///    certificate in the response that the issuer issued directly with
@@ -63,7 +65,7 @@ pub struct OcspGood {
 ///
 /// The ResponderID is used only to tell a missing responder certificate from
 /// a bad signature: authorization rests on the signature checks above
-/// (byKey IDs would need SHA-1, which providers do not offer).
+/// (byKey IDs are SHA-1 hashes, which a provider need not offer).
 pub fn verify_ocsp_response(
     provider: &Provider,
     cert_der: &[u8],
@@ -137,8 +139,15 @@ fn raw_first_element(der: &[u8]) -> Option<&[u8]> {
     reader.tlv_bytes().ok()
 }
 
+/// The CertID hash algorithm. SHA-1 is accepted here (openssl's default and
+/// that of most responders) because the CertID is an identifier compared
+/// under a verified signature, not a security use of the hash; it still
+/// needs a provider offering [`HashAlg::Sha1`]. SHA-1 *signatures* are
+/// refused elsewhere: no provider offers a SHA-1 webpki algorithm.
 fn hash_alg(oid: &const_oid::ObjectIdentifier) -> Option<HashAlg> {
-    if *oid == ID_SHA_256 {
+    if *oid == ID_SHA_1 {
+        Some(HashAlg::Sha1)
+    } else if *oid == ID_SHA_256 {
         Some(HashAlg::Sha256)
     } else if *oid == ID_SHA_384 {
         Some(HashAlg::Sha384)

@@ -21,6 +21,7 @@ impl Digest for Sha {
     }
     fn digest(&self, data: &[u8]) -> Vec<u8> {
         match self.0 {
+            HashAlg::Sha1 => unreachable!("this test provider offers no SHA-1"),
             HashAlg::Sha256 => sha2::Sha256::digest(data).to_vec(),
             HashAlg::Sha384 => sha2::Sha384::digest(data).to_vec(),
             HashAlg::Sha512 => sha2::Sha512::digest(data).to_vec(),
@@ -55,7 +56,8 @@ static SHA384: Sha = Sha(HashAlg::Sha384);
 static SHA512: Sha = Sha(HashAlg::Sha512);
 static DIGESTS: &[&dyn Digest] = &[&SHA256, &SHA384, &SHA512];
 
-/// A provider offering only what the PKI layer uses.
+/// A provider offering only what the PKI layer uses (SHA-2 digests, no
+/// SHA-1: the refusal of SHA-1 CertIDs without SHA-1 is tested with it).
 pub fn provider() -> Provider {
     Provider {
         signature_verifiers: &[],
@@ -66,6 +68,12 @@ pub fn provider() -> Provider {
         key_loader: &NoKeys,
         webpki_algorithms: otrp_crypto_rustcrypto::webpki::ALL_WEBPKI_ALGORITHMS,
     }
+}
+
+/// The full RustCrypto provider (its digests include SHA-1, for OCSP
+/// CertIDs), without a random source.
+pub fn rustcrypto_provider() -> Provider {
+    otrp_crypto_rustcrypto::provider_with_random(&NoRandom)
 }
 
 /// The fixed "now" of the tests: 2036-01-01T00:00:00Z, inside the validity
