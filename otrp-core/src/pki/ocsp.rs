@@ -66,6 +66,12 @@ pub struct OcspGood {
 /// The ResponderID is used only to tell a missing responder certificate from
 /// a bad signature: authorization rests on the signature checks above
 /// (byKey IDs are SHA-1 hashes, which a provider need not offer).
+///
+/// `issuer_der` must be the *validated* issuer of `cert_der` (from a chain
+/// that [`validate_chain`](super::validate_chain) accepted): this function
+/// matches it by name only, so an unvalidated certificate with the same
+/// subject would be believed. [`check_revocation`] takes the pairs from a
+/// validated chain and is the entry point to prefer.
 pub fn verify_ocsp_response(
     provider: &Provider,
     cert_der: &[u8],
