@@ -57,3 +57,4 @@ pub mod crypto;
 pub mod jose;
 pub mod message;
 pub mod pki;
+pub mod tee;
