@@ -24,3 +24,4 @@ pub mod crypto;
 pub mod jose;
 pub mod message;
 pub mod pki;
+pub mod tam;
