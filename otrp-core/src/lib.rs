@@ -25,3 +25,4 @@ pub mod jose;
 pub mod message;
 pub mod pki;
 pub mod tam;
+pub mod tee;

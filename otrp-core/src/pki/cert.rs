@@ -26,6 +26,19 @@ pub(crate) fn parse(der: &[u8]) -> Result<Certificate, CertError> {
     Certificate::from_der(der).map_err(|_| CertError::Malformed)
 }
 
+/// The DER SubjectPublicKeyInfo of a DER certificate, for
+/// `KeyLoader::public_key_from_spki_der`: a TEE encrypts its responses to
+/// the TAM key of the validated `x5c` leaf (spec 9.1.4, 9.2.1.2 step 3), and
+/// verifies TA signatures with an SP certificate's key (9.3.1). The
+/// certificate is only parsed here; validate it first.
+pub fn spki_of_certificate(der: &[u8]) -> Result<Vec<u8>, CertError> {
+    parse(der)?
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .map_err(|_| CertError::Malformed)
+}
+
 /// RSA of at least [`MIN_RSA_BITS`], or EC on P-256 or P-384 (spec 4.4).
 pub(crate) fn check_key(spki: &SubjectPublicKeyInfoOwned) -> Result<(), CertError> {
     let alg = &spki.algorithm;
