@@ -465,3 +465,4 @@ pub fn ready_session<'t>(tam: &'t Tam, tee: &mut FakeTee) -> TamSession<'t> {
     session.handle_response(&response, now()).unwrap();
     session
 }
+pub mod soft;
