@@ -14,6 +14,92 @@
 //! Every message OTrP exchanges is a JWS whose payload carries JWE-encrypted
 //! content; these two layers are the foundation the typed messages, PKI and
 //! the TAM and TEE state machines build on.
+//!
+//! - [`tam`]: the TAM side, a sans-IO [`tam::TamSession`] that builds the
+//!   requests of all seven commands and checks every response (9.1 to 9.3).
+//!
+//! ## A TAM talking to a TEE
+//!
+//! A complete exchange, in process: the TAM session produces request bytes,
+//! the soft TEE (`otrp-soft-tee`) answers, the session turns the answer into
+//! an event. Nothing here does I/O on behalf of the protocol; time and
+//! randomness are passed in.
+//!
+//! ```
+//! # use std::path::Path;
+//! # use std::time::Duration;
+//! use otrp_core::pki::{TrustAnchors, UnixTime};
+//! use otrp_core::tam::{Command, Event, Tam, TamSession, TeeResult};
+//! use otrp_core::tee::TeeConfig;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let pki = Path::new(env!("CARGO_MANIFEST_DIR")).join("../test-pki/ec");
+//! # let der = |name: &str| std::fs::read(pki.join(name)).unwrap();
+//! # let pkcs8 = |name: &str| {
+//! #     let pem = String::from_utf8(der(name)).unwrap();
+//! #     let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+//! #     otrp_core::jose::b64::decode_std(&body, "pem").unwrap()
+//! # };
+//! # let dir = std::env::temp_dir().join(format!("otrp-doctest-{}", std::process::id()));
+//! let provider = otrp_crypto_rustcrypto::provider();
+//! let now = UnixTime::since_unix_epoch(Duration::from_secs(2_082_758_400));
+//!
+//! // The TAM: its key, its certificate chain (sent as `x5c`), its OCSP
+//! // response (`ocspdat`) and the roots it accepts TEE certificates under.
+//! let tam = Tam::new(
+//!     provider,
+//!     provider.key_loader.private_key_from_pkcs8_der(&pkcs8("tam.key"))?,
+//!     vec![der("tam.der"), der("tam-root.der")],
+//!     TrustAnchors::from_certificates([der("tee-root.der").as_slice()])?,
+//! )?
+//! .with_ocspdat(vec![der("ocsp/tam-good-by-ca.der")]);
+//!
+//! // The device: a software TEE with its certificate chain and key,
+//! // trusting the TAM's root.
+//! let identity = otrp_soft_tee::SoftIdentity::from_der(
+//!     &provider,
+//!     der("tee.der"),
+//!     vec![der("tee-ca.der"), der("tee-root.der")],
+//!     &pkcs8("tee.key"),
+//! )?;
+//! let config = TeeConfig::new(
+//!     "soft-tee",
+//!     TrustAnchors::from_certificates([der("tam-root.der").as_slice()])?,
+//! );
+//! let mut tee = otrp_soft_tee::open(&dir, config, provider, identity, Default::default())?;
+//!
+//! // GetDeviceState (9.1): the TAM decrypts the DSI, validates the TEE
+//! // certificate and the response signature.
+//! let mut session = TamSession::new(&tam);
+//! let request = session.get_device_state()?;
+//! let response = tee.handle(&request, now)?;
+//! let Event::DeviceState(tees) = session.handle_response(&response, now)? else {
+//!     panic!("not a GetDeviceState answer")
+//! };
+//! assert!(matches!(&tees[..], [TeeResult::Accepted { name, .. }] if name == "soft-tee"));
+//!
+//! // CreateSD (9.2.1): content encrypted to the TEE, bound to the DSI by
+//! // `dsihash`; the answer is encrypted under the request's CEK.
+//! let request = session.command(
+//!     "soft-tee",
+//!     Command::CreateSd {
+//!         spid: "sp1".into(),
+//!         sdname: "sd1".into(),
+//!         spcert: der("sp.der"),
+//!     },
+//! )?;
+//! let response = tee.handle(&request, now)?;
+//! match session.handle_response(&response, now)? {
+//!     Event::Success { dsi: Some(dsi), .. } => assert_eq!(dsi.tee.sdlist.sd[0].name, "sd1"),
+//!     other => panic!("{other:?}"),
+//! }
+//!
+//! // The same answer again is a replay: refused, nothing changes.
+//! assert!(session.handle_response(&response, now).is_err());
+//! # drop(tee);
+//! # let _ = std::fs::remove_dir_all(&dir);
+//! # Ok(())
+//! # }
+//! ```
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
