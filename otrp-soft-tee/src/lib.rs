@@ -23,7 +23,7 @@
 //! # fn main() -> Result<(), otrp_soft_tee::SoftTeeError> {
 //! use otrp_core::pki::TrustAnchors;
 //! use otrp_core::tee::TeeConfig;
-//! # let provider: otrp_core::crypto::Provider = unimplemented!();
+//! let provider = otrp_crypto_rustcrypto::provider();
 //! # let tam_root: Vec<u8> = Vec::new();
 //! let identity = otrp_soft_tee::SoftIdentity::from_files(
 //!     &provider,

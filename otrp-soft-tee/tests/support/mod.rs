@@ -199,8 +199,13 @@ impl Tam {
     }
 
     pub fn next_id(&mut self) -> MessageId {
+        static IDS: AtomicUsize = AtomicUsize::new(0);
         self.counter += 1;
-        MessageId::new(format!("rid-{}-{}", self.kind.dir(), self.counter))
+        MessageId::new(format!(
+            "rid-{}-{}",
+            self.kind.dir(),
+            IDS.fetch_add(1, Ordering::SeqCst)
+        ))
     }
 
     /// Signs a TBS payload into a request envelope.
