@@ -960,3 +960,19 @@ fn tam_configuration_is_checked() {
     let _ = Header::new();
     let _ = Jws::parse;
 }
+
+#[test]
+fn two_answers_from_one_tee_refuse_the_whole_response() {
+    let kind = Kind::Rsa;
+    let tam = tam(kind);
+    let tee = FakeTee::new(kind);
+    let (r, unchanged) = gds_with(kind, &tam, |fake, req| {
+        let doc = DsiDocument::new(fake.dsi(req.tid.as_str()));
+        let tbs = GetDeviceTeeStateTbsResponse::pass(req.rid, req.tid, true, fake.edsi(&doc));
+        let entry = fake.gds_envelope(&tbs);
+        FakeTee::gds_array(vec![entry.clone(), entry])
+    });
+    assert!(matches!(r, Err(TamError::Message(_))), "{r:?}");
+    assert!(unchanged);
+    drop(tee);
+}

@@ -584,7 +584,10 @@ impl<'t> TamSession<'t> {
             let tfw = self.check_tfw(outstanding, dsi, now)?;
             let name = dsi.tee.name.clone();
             if tees.iter().any(|t| t.name == name) {
-                return Err(TamError::InvalidRequest("two answers from one TEE name"));
+                return Err(TamError::Message(crate::message::MessageError::Invalid {
+                    member: String::from(crate::message::GET_DEVICE_STATE_RESPONSE),
+                    reason: "two answers from one TEE name",
+                }));
             }
             let report = TeeReport {
                 dsi,
