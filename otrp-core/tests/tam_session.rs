@@ -965,7 +965,6 @@ fn tam_configuration_is_checked() {
 fn two_answers_from_one_tee_refuse_the_whole_response() {
     let kind = Kind::Rsa;
     let tam = tam(kind);
-    let tee = FakeTee::new(kind);
     let (r, unchanged) = gds_with(kind, &tam, |fake, req| {
         let doc = DsiDocument::new(fake.dsi(req.tid.as_str()));
         let tbs = GetDeviceTeeStateTbsResponse::pass(req.rid, req.tid, true, fake.edsi(&doc));
@@ -974,5 +973,4 @@ fn two_answers_from_one_tee_refuse_the_whole_response() {
     });
     assert!(matches!(r, Err(TamError::Message(_))), "{r:?}");
     assert!(unchanged);
-    drop(tee);
 }
