@@ -1,6 +1,6 @@
 //! The conformance suite every otrp crypto backend runs: the JOSE cookbook
 //! (RFC 7520) and Wycheproof vectors, read from `../shared/vectors` and
-//! driven through a [`Provider`] only, so one suite checks every backend.
+//! driven through a [`Provider`](otrp_core::crypto::Provider) only, so one suite checks every backend.
 //!
 //! Each entry point panics (a test failure) on the first vector that does
 //! not behave, and returns a [`Tally`] of what ran and what was skipped and

@@ -13,7 +13,8 @@
 //! | random | ring's `SystemRandom` | [`RING_RANDOM`] |
 //! | X.509 chains, OCSP | RSA PKCS#1 / PSS 2048-8192 bits with SHA-256/384/512, ECDSA P-256/SHA-256, P-384/SHA-384 | [`WEBPKI_ALGORITHMS`] |
 //!
-//! What ring cannot do is reported as [`CryptoError::Unsupported`] (the
+//! What ring cannot do is reported as
+//! [`CryptoError::Unsupported`](otrp_core::crypto::CryptoError::Unsupported) (the
 //! protocol's ERR_UNSUPPORTED_CRYPTO_ALG), never a panic: RSA1_5 and
 //! RSA-OAEP decryption, AES-CBC (so A128CBC-HS256 and A256CBC-HS512), AES key
 //! wrap (A128KW, A256KW), and ECDH with a stored private key (all ECDH-ES
