@@ -418,7 +418,12 @@ async fn accept_loop<A: TamApp>(
                 let _ = tokio::task::spawn_blocking(move || shared.expire()).await;
             }
             accepted = listener.accept() => {
-                let Ok((stream, peer)) = accepted else { continue };
+                let Ok((stream, peer)) = accepted else {
+                    // Out of descriptors or a network error: back off a
+                    // little instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
                 let Ok(permit) = connections.clone().try_acquire_owned() else {
                     drop(stream); // over the connection limit
                     continue;
