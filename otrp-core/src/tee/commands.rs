@@ -104,6 +104,27 @@ fn check_tamid(signer: &Signer, claimed: &str) -> Result<(), Refusal> {
 
 /// Looks up an SD the signer must own (9.2.2.2: "Check whether the
 /// requested SD exists", "Check that the TAM owns this SD").
+/// The SD an InstallTA/UpdateTA request addresses (9.3.1, 9.3.2): named,
+/// owned by the signing TAM, whose tamid the content repeats, and belonging
+/// to the SP the content names.
+fn ta_target_sd<'s>(
+    state: &'s TeeState,
+    signer: &Signer,
+    c: &InstallTaRequestContent,
+) -> Result<&'s SdRecord, Refusal> {
+    require(&c.sdname, "sdname is empty")?;
+    require(&c.taid, "taid is empty")?;
+    let sd = owned_sd(state, signer, &c.sdname)?;
+    check_tamid(signer, &c.tamid)?;
+    if sd.spid != c.spid {
+        return Err(Refusal::new(
+            ErrorCode::SdNotFound,
+            "the SD is not this SP's",
+        ));
+    }
+    Ok(sd)
+}
+
 fn owned_sd<'s>(
     state: &'s TeeState,
     signer: &Signer,
@@ -478,16 +499,7 @@ impl Tee {
         tid: &MessageId,
         now: UnixTime,
     ) -> Result<Effect, Refusal> {
-        require(&c.sdname, "sdname is empty")?;
-        require(&c.taid, "taid is empty")?;
-        let sd = owned_sd(&self.state, signer, &c.sdname)?;
-        check_tamid(signer, &c.tamid)?;
-        if sd.spid != c.spid {
-            return Err(Refusal::new(
-                ErrorCode::SdNotFound,
-                "the SD is not this SP's",
-            ));
-        }
+        let sd = ta_target_sd(&self.state, signer, c)?;
         if sd.tas.iter().any(|t| t.taid == c.taid) {
             return Err(Refusal::new(
                 ErrorCode::TaAlreadyInstalled,
@@ -545,16 +557,7 @@ impl Tee {
         tid: &MessageId,
         now: UnixTime,
     ) -> Result<Effect, Refusal> {
-        require(&c.sdname, "sdname is empty")?;
-        require(&c.taid, "taid is empty")?;
-        let sd = owned_sd(&self.state, signer, &c.sdname)?;
-        check_tamid(signer, &c.tamid)?;
-        if sd.spid != c.spid {
-            return Err(Refusal::new(
-                ErrorCode::SdNotFound,
-                "the SD is not this SP's",
-            ));
-        }
+        let sd = ta_target_sd(&self.state, signer, c)?;
         let old = sd
             .tas
             .iter()
