@@ -7,7 +7,9 @@ use aws_lc_rs::rsa::{
     OaepPublicEncryptingKey, Pkcs1PrivateDecryptingKey, Pkcs1PublicEncryptingKey,
     PrivateDecryptingKey, PublicEncryptingKey, PublicKeyComponents,
 };
-use aws_lc_rs::signature::{self, KeyPair as _, RsaKeyPair, RsaParameters};
+use std::sync::{Mutex, PoisonError};
+
+use aws_lc_rs::signature::{self, KeyPair as _, ParsedPublicKey, RsaKeyPair, RsaParameters};
 use otrp_core::crypto::{
     AgreementParams, Cek, CekDecrypter, ContentAlg, CryptoError, EncryptionKey, JwsAlg, JwsSigner,
     KeyAlg, KeyKind, PublicKey, RsaPublicKey, SecretBytes, SecureRandom, SignatureVerifier,
@@ -31,21 +33,66 @@ fn components(key: &PublicKey) -> Result<PublicKeyComponents<&[u8]>, CryptoError
 }
 
 /// Verification of RS256/384/512 and PS256/384/512.
-#[derive(Clone, Copy, Debug)]
-pub struct RsaVerifier(JwsAlg);
+///
+/// Building AWS-LC's RSA key from (n, e) costs about a third of a 2048-bit
+/// verification, and a TEE verifies the same TAM key again and again, so
+/// each verifier keeps the last key it parsed (public data only).
+pub struct RsaVerifier {
+    alg: JwsAlg,
+    last: Mutex<Option<(RsaPublicKey, ParsedPublicKey)>>,
+}
+
+impl core::fmt::Debug for RsaVerifier {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("RsaVerifier").field(&self.alg).finish()
+    }
+}
+
+impl RsaVerifier {
+    const fn new(alg: JwsAlg) -> Self {
+        Self {
+            alg,
+            last: Mutex::new(None),
+        }
+    }
+
+    /// The parsed key for `key`, from the one-entry cache or parsed now.
+    fn parsed(
+        &self,
+        key: &RsaPublicKey,
+        params: &'static RsaParameters,
+    ) -> Option<ParsedPublicKey> {
+        // A poisoned lock only means another thread panicked mid-update of
+        // public data: take the inner value.
+        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((cached, parsed)) = last.as_ref() {
+            if cached == key {
+                return Some(parsed.clone());
+            }
+        }
+        let parsed = PublicKeyComponents {
+            n: key.n(),
+            e: key.e(),
+        }
+        .to_parsed_public_key(params)
+        .ok()?;
+        *last = Some((key.clone(), parsed.clone()));
+        Some(parsed)
+    }
+}
 
 /// RSASSA-PKCS1-v1_5 with SHA-256.
-pub static RS256: RsaVerifier = RsaVerifier(JwsAlg::Rs256);
+pub static RS256: RsaVerifier = RsaVerifier::new(JwsAlg::Rs256);
 /// RSASSA-PKCS1-v1_5 with SHA-384.
-pub static RS384: RsaVerifier = RsaVerifier(JwsAlg::Rs384);
+pub static RS384: RsaVerifier = RsaVerifier::new(JwsAlg::Rs384);
 /// RSASSA-PKCS1-v1_5 with SHA-512.
-pub static RS512: RsaVerifier = RsaVerifier(JwsAlg::Rs512);
+pub static RS512: RsaVerifier = RsaVerifier::new(JwsAlg::Rs512);
 /// RSASSA-PSS with SHA-256.
-pub static PS256: RsaVerifier = RsaVerifier(JwsAlg::Ps256);
+pub static PS256: RsaVerifier = RsaVerifier::new(JwsAlg::Ps256);
 /// RSASSA-PSS with SHA-384.
-pub static PS384: RsaVerifier = RsaVerifier(JwsAlg::Ps384);
+pub static PS384: RsaVerifier = RsaVerifier::new(JwsAlg::Ps384);
 /// RSASSA-PSS with SHA-512.
-pub static PS512: RsaVerifier = RsaVerifier(JwsAlg::Ps512);
+pub static PS512: RsaVerifier = RsaVerifier::new(JwsAlg::Ps512);
 
 /// aws-lc-rs verification parameters for an RSA JWS algorithm (2048 to
 /// 8192 bits; PSS with MGF1 of the same hash and a salt of the hash length,
@@ -77,13 +124,19 @@ fn sign_encoding(alg: JwsAlg) -> Option<&'static dyn signature::RsaEncoding> {
 
 impl SignatureVerifier for RsaVerifier {
     fn algorithm(&self) -> JwsAlg {
-        self.0
+        self.alg
     }
 
     fn verify(&self, key: &PublicKey, message: &[u8], signature: &[u8]) -> Result<(), CryptoError> {
-        let key = components(key)?;
-        let params = verify_params(self.0).ok_or(CryptoError::Unsupported(self.0.name()))?;
-        key.verify(params, message, signature)
+        let rsa = match key {
+            PublicKey::Rsa(k) if k.bits() < MIN_RSA_BITS => return Err(CryptoError::InvalidKey),
+            PublicKey::Rsa(k) => k,
+            PublicKey::Ec(_) => return Err(CryptoError::KeyMismatch),
+        };
+        let params = verify_params(self.alg).ok_or(CryptoError::Unsupported(self.alg.name()))?;
+        let parsed = self.parsed(rsa, params).ok_or(CryptoError::InvalidKey)?;
+        parsed
+            .verify_sig(message, signature)
             .map_err(|_| CryptoError::BadSignature)
     }
 }

@@ -960,3 +960,37 @@ fn keys_load_from_every_format() {
         Ok(PublicKey::Ec(p256))
     );
 }
+
+/// The RSA verifiers keep the last parsed key: alternating keys must never
+/// let one key's signature verify under another.
+#[test]
+fn rsa_verifier_key_cache_never_confuses_keys() {
+    use otrp_core::crypto::JwsAlg;
+    let a = rsa_key();
+    let b = KEY_LOADER
+        .private_key_from_pkcs8_der(include_bytes!(
+            "../../otrp-conformance/data/rsa2048.pk8.der"
+        ))
+        .unwrap();
+    let (pa, pb) = (a.public_key().unwrap(), b.public_key().unwrap());
+    assert_ne!(pa, pb);
+    let p = provider();
+    for alg in [JwsAlg::Rs256, JwsAlg::Ps256] {
+        let v = p.signature_verifier(alg).unwrap();
+        let sa = a.sign(alg, b"message", rng()).unwrap();
+        let sb = b.sign(alg, b"message", rng()).unwrap();
+        for _ in 0..2 {
+            assert_eq!(v.verify(&pa, b"message", &sa), Ok(()));
+            assert_eq!(
+                v.verify(&pb, b"message", &sa),
+                Err(CryptoError::BadSignature)
+            );
+            assert_eq!(v.verify(&pb, b"message", &sb), Ok(()));
+            assert_eq!(
+                v.verify(&pa, b"message", &sb),
+                Err(CryptoError::BadSignature)
+            );
+            assert_eq!(v.verify(&pa, b"other", &sa), Err(CryptoError::BadSignature));
+        }
+    }
+}
