@@ -32,12 +32,15 @@ pub fn now() -> UnixTime {
     UnixTime::since_unix_epoch(Duration::from_secs(2_082_758_400))
 }
 
-/// The provider under test: RustCrypto, or the composed ring + RustCrypto
-/// provider in the test targets whose name ends in `_composed` (which
-/// include a test file of this directory unchanged).
+/// The provider under test, chosen by the test target's name: targets
+/// ending in `_composed` (ring + RustCrypto) or `_aws_lc` include a test
+/// file of this directory unchanged; all others use RustCrypto.
 pub fn provider() -> Provider {
-    if env!("CARGO_CRATE_NAME").ends_with("_composed") {
+    let target = env!("CARGO_CRATE_NAME");
+    if target.ends_with("_composed") {
         otrp_crypto_ring::composed_provider()
+    } else if target.ends_with("_aws_lc") {
+        otrp_crypto_aws_lc::provider()
     } else {
         otrp_crypto_rustcrypto::provider()
     }

@@ -1,0 +1,409 @@
+//! Elliptic curves (P-256, P-384): ES256/ES384 signatures and ECDH-ES key
+//! agreement with the Concat KDF (RFC 7518 4.6), on `aws_lc_rs::signature`
+//! and `aws_lc_rs::agreement`.
+
+use aws_lc_rs::agreement::{self, ECDH_P256, ECDH_P384};
+use aws_lc_rs::digest;
+use aws_lc_rs::encoding::{AsBigEndian, EcPrivateKeyBin};
+use aws_lc_rs::signature::{
+    self, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED,
+    ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair, UnparsedPublicKey,
+};
+use otrp_core::crypto::{
+    AgreementParams, Cek, CekDecrypter, ContentAlg, CryptoError, Curve, EcPublicKey, EncryptionKey,
+    JwsAlg, JwsSigner, KeyAlg, KeyEncrypter, KeyKind, PublicKey, SecretBytes, SecureRandom,
+    SignatureVerifier, WrappedCek,
+};
+use zeroize::Zeroizing;
+
+use crate::aeskw::{require_cek, unwrap_cek, wrap};
+
+/// How many times key generation draws again after an invalid scalar
+/// (probability about 2^-32 per draw on P-256, far less on P-384).
+const KEYGEN_ATTEMPTS: usize = 16;
+
+fn agreement_alg(curve: Curve) -> &'static agreement::Algorithm {
+    match curve {
+        Curve::P256 => &ECDH_P256,
+        Curve::P384 => &ECDH_P384,
+    }
+}
+
+fn signing_alg(curve: Curve) -> &'static signature::EcdsaSigningAlgorithm {
+    match curve {
+        Curve::P256 => &ECDSA_P256_SHA256_FIXED_SIGNING,
+        Curve::P384 => &ECDSA_P384_SHA384_FIXED_SIGNING,
+    }
+}
+
+/// A P-256 or P-384 secret scalar, held by AWS-LC twice: as an ECDH key and
+/// as an ECDSA key pair (both freed with `EC_KEY_free`, which wipes them).
+struct EcSecret {
+    curve: Curve,
+    agreement: agreement::PrivateKey,
+    public: EcPublicKey,
+}
+
+impl EcSecret {
+    /// A scalar of exactly the curve's field length, in `[1, n-1]` (AWS-LC
+    /// refuses zero and values of at least the order).
+    fn from_scalar_bytes(curve: Curve, d: &[u8]) -> Result<Self, CryptoError> {
+        if d.len() != curve.field_len() {
+            return Err(CryptoError::InvalidKey);
+        }
+        let agreement = agreement::PrivateKey::from_private_key(agreement_alg(curve), d)
+            .map_err(|_| CryptoError::InvalidKey)?;
+        Self::from_agreement(curve, agreement)
+    }
+
+    fn from_agreement(curve: Curve, agreement: agreement::PrivateKey) -> Result<Self, CryptoError> {
+        let point = agreement
+            .compute_public_key()
+            .map_err(|_| CryptoError::InvalidKey)?;
+        let public = EcPublicKey::from_sec1_uncompressed(curve, point.as_ref())?;
+        Ok(Self {
+            curve,
+            agreement,
+            public,
+        })
+    }
+
+    /// A fresh key: exactly `curve.field_len()` bytes drawn from `rng` in one
+    /// `fill` call become the scalar; only an invalid scalar draws again.
+    fn generate(curve: Curve, rng: &dyn SecureRandom) -> Result<Self, CryptoError> {
+        let mut buf = Zeroizing::new([0u8; 48]);
+        let d = buf
+            .get_mut(..curve.field_len())
+            .ok_or(CryptoError::Backend)?;
+        for _ in 0..KEYGEN_ATTEMPTS {
+            rng.fill(d)?;
+            if let Ok(key) = Self::from_scalar_bytes(curve, d) {
+                return Ok(key);
+            }
+        }
+        Err(CryptoError::Random)
+    }
+
+    /// The scalar, big-endian, full length (wiped on drop).
+    fn scalar(&self) -> Result<EcPrivateKeyBin<'static>, CryptoError> {
+        self.agreement
+            .as_be_bytes()
+            .map_err(|_| CryptoError::Backend)
+    }
+
+    /// The raw ECDH shared secret (the x coordinate) with `peer`, refusing a
+    /// peer on another curve or off the curve.
+    fn ecdh(&self, peer: &EcPublicKey) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        if peer.curve() != self.curve {
+            return Err(CryptoError::InvalidKey);
+        }
+        let point = peer.to_sec1_uncompressed();
+        ecdh_raw(&self.agreement, self.curve, &point)
+    }
+}
+
+/// ECDH of `private` with a SEC1 point (AWS-LC refuses points off the curve
+/// and the identity).
+fn ecdh_raw(
+    private: &agreement::PrivateKey,
+    curve: Curve,
+    point: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let peer = agreement::UnparsedPublicKey::new(agreement_alg(curve), point);
+    agreement::agree(private, peer, CryptoError::InvalidKey, |z| {
+        Ok(Zeroizing::new(z.to_vec()))
+    })
+}
+
+/// The raw P-256 ECDH shared secret of a private scalar (32 bytes) and a
+/// SEC1-encoded public point (compressed or uncompressed).
+pub(crate) fn p256_ecdh_raw(
+    private: &[u8],
+    public_sec1: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let sk = EcSecret::from_scalar_bytes(Curve::P256, private)?;
+    ecdh_raw(&sk.agreement, Curve::P256, public_sec1)
+}
+
+/// Concat KDF (NIST SP 800-56A, single-step, SHA-256) as RFC 7518 4.6.2
+/// profiles it: `AlgorithmID`, `PartyUInfo` and `PartyVInfo` length-prefixed
+/// (32-bit big-endian), `SuppPubInfo` the key length in bits.
+pub(crate) fn concat_kdf(
+    z: &[u8],
+    algorithm_id: &str,
+    apu: &[u8],
+    apv: &[u8],
+    key_len: usize,
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let len32 = |n: usize| u32::try_from(n).map_err(|_| CryptoError::InvalidLength);
+    let key_bits = key_len
+        .checked_mul(8)
+        .ok_or(CryptoError::InvalidLength)
+        .and_then(len32)?;
+    let mut out = Zeroizing::new(Vec::with_capacity(key_len + 32));
+    let mut counter: u32 = 1;
+    while out.len() < key_len {
+        let mut h = digest::Context::new(&digest::SHA256);
+        h.update(&counter.to_be_bytes());
+        h.update(z);
+        for field in [algorithm_id.as_bytes(), apu, apv] {
+            h.update(&len32(field.len())?.to_be_bytes());
+            h.update(field);
+        }
+        h.update(&key_bits.to_be_bytes());
+        out.extend_from_slice(h.finish().as_ref());
+        counter = counter.checked_add(1).ok_or(CryptoError::InvalidLength)?;
+    }
+    out.truncate(key_len);
+    Ok(out)
+}
+
+/// The key-wrapping key length for an ECDH-ES+AxxxKW algorithm, or `None`
+/// for direct agreement.
+fn kw_len(alg: KeyAlg) -> Result<Option<usize>, CryptoError> {
+    match alg {
+        KeyAlg::EcdhEs => Ok(None),
+        KeyAlg::EcdhEsA128Kw => Ok(Some(16)),
+        KeyAlg::EcdhEsA256Kw => Ok(Some(32)),
+        _ => Err(CryptoError::KeyMismatch),
+    }
+}
+
+fn derive(
+    alg: KeyAlg,
+    enc: ContentAlg,
+    z: &[u8],
+    params: &AgreementParams,
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let apu = params.apu.as_deref().unwrap_or(&[]);
+    let apv = params.apv.as_deref().unwrap_or(&[]);
+    match kw_len(alg)? {
+        None => concat_kdf(z, enc.name(), apu, apv, enc.key_len()),
+        Some(len) => concat_kdf(z, alg.name(), apu, apv, len),
+    }
+}
+
+/// ECDSA verification (ES256 on P-256, ES384 on P-384), signatures in JWS
+/// form (raw `r || s`, fixed length).
+#[derive(Clone, Copy, Debug)]
+pub struct EcdsaVerifier(JwsAlg);
+
+/// ECDSA on P-256 with SHA-256.
+pub static ES256: EcdsaVerifier = EcdsaVerifier(JwsAlg::Es256);
+/// ECDSA on P-384 with SHA-384.
+pub static ES384: EcdsaVerifier = EcdsaVerifier(JwsAlg::Es384);
+
+impl SignatureVerifier for EcdsaVerifier {
+    fn algorithm(&self) -> JwsAlg {
+        self.0
+    }
+
+    fn verify(&self, key: &PublicKey, message: &[u8], signature: &[u8]) -> Result<(), CryptoError> {
+        let PublicKey::Ec(key) = key else {
+            return Err(CryptoError::KeyMismatch);
+        };
+        if !self.0.key_kind().admits(KeyKind::Ec(key.curve())) {
+            return Err(CryptoError::KeyMismatch);
+        }
+        let alg = match key.curve() {
+            Curve::P256 => &ECDSA_P256_SHA256_FIXED,
+            Curve::P384 => &ECDSA_P384_SHA384_FIXED,
+        };
+        UnparsedPublicKey::new(alg, key.to_sec1_uncompressed())
+            .verify(message, signature)
+            .map_err(|_| CryptoError::BadSignature)
+    }
+}
+
+/// ECDH-ES key agreement, direct or with AES key wrap.
+#[derive(Clone, Copy, Debug)]
+pub struct EcdhEs(KeyAlg);
+
+/// ECDH-ES direct key agreement.
+pub static ECDH_ES: EcdhEs = EcdhEs(KeyAlg::EcdhEs);
+/// ECDH-ES with AES-128 key wrap.
+pub static ECDH_ES_A128KW: EcdhEs = EcdhEs(KeyAlg::EcdhEsA128Kw);
+/// ECDH-ES with AES-256 key wrap.
+pub static ECDH_ES_A256KW: EcdhEs = EcdhEs(KeyAlg::EcdhEsA256Kw);
+
+impl KeyEncrypter for EcdhEs {
+    fn algorithm(&self) -> KeyAlg {
+        self.0
+    }
+
+    fn encrypt_cek(
+        &self,
+        key: EncryptionKey<'_>,
+        enc: ContentAlg,
+        cek: Option<&Cek>,
+        params: &AgreementParams,
+        rng: &dyn SecureRandom,
+    ) -> Result<WrappedCek, CryptoError> {
+        let EncryptionKey::Public(PublicKey::Ec(recipient)) = key else {
+            return Err(CryptoError::KeyMismatch);
+        };
+        let wrap_len = kw_len(self.0)?;
+        let cek = match wrap_len {
+            None if cek.is_some() => return Err(CryptoError::InvalidLength),
+            None => None,
+            Some(_) => Some(require_cek(cek, enc)?),
+        };
+        let ephemeral = EcSecret::generate(recipient.curve(), rng)?;
+        let z = ephemeral.ecdh(recipient)?;
+        let derived = derive(self.0, enc, &z, params)?;
+        let epk = Some(ephemeral.public.clone());
+        match cek {
+            None => Ok(WrappedCek {
+                cek: SecretBytes::from(derived),
+                encrypted_key: Vec::new(),
+                epk,
+            }),
+            Some(cek) => Ok(WrappedCek {
+                cek: cek.clone(),
+                encrypted_key: wrap(&derived, cek.as_bytes())?,
+                epk,
+            }),
+        }
+    }
+}
+
+/// An elliptic-curve private key (P-256 or P-384) held in AWS-LC.
+pub struct EcPrivateKey {
+    secret: EcSecret,
+    signing: EcdsaKeyPair,
+}
+
+impl core::fmt::Debug for EcPrivateKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("EcPrivateKey")
+            .field("curve", &self.secret.curve)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EcPrivateKey {
+    fn from_secret(secret: EcSecret) -> Result<Self, CryptoError> {
+        let d = secret.scalar()?;
+        let signing = EcdsaKeyPair::from_private_key_and_public_key(
+            signing_alg(secret.curve),
+            d.as_ref(),
+            &secret.public.to_sec1_uncompressed(),
+        )
+        .map_err(|_| CryptoError::InvalidKey)?;
+        Ok(Self { secret, signing })
+    }
+
+    /// A key from its private scalar `d` (exactly the curve's field length,
+    /// big-endian). When `public` is given it must match the scalar.
+    pub fn from_scalar(
+        curve: Curve,
+        d: &[u8],
+        public: Option<&EcPublicKey>,
+    ) -> Result<Self, CryptoError> {
+        let key = Self::from_secret(EcSecret::from_scalar_bytes(curve, d)?)?;
+        match public {
+            Some(p) if *p != key.secret.public => Err(CryptoError::InvalidKey),
+            _ => Ok(key),
+        }
+    }
+
+    /// A key from PKCS#8 DER (P-256 or P-384; the public key member may be
+    /// absent) or from an RFC 5915 `ECPrivateKey`.
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, CryptoError> {
+        for curve in [Curve::P256, Curve::P384] {
+            if let Ok(k) = agreement::PrivateKey::from_private_key_der(agreement_alg(curve), der) {
+                return Self::from_secret(EcSecret::from_agreement(curve, k)?);
+            }
+        }
+        Err(CryptoError::InvalidKey)
+    }
+
+    /// Generates a key on `curve`, drawing its scalar from `rng`.
+    pub fn generate(curve: Curve, rng: &dyn SecureRandom) -> Result<Self, CryptoError> {
+        Self::from_secret(EcSecret::generate(curve, rng)?)
+    }
+
+    /// The curve.
+    pub fn curve(&self) -> Curve {
+        self.secret.curve
+    }
+
+    /// The public key.
+    pub fn ec_public_key(&self) -> &EcPublicKey {
+        &self.secret.public
+    }
+}
+
+impl JwsSigner for EcPrivateKey {
+    fn key_kind(&self) -> KeyKind {
+        KeyKind::Ec(self.curve())
+    }
+
+    fn public_key(&self) -> Option<PublicKey> {
+        Some(PublicKey::Ec(self.secret.public.clone()))
+    }
+
+    /// Signs with a nonce from AWS-LC's own random source (aws-lc-rs ignores
+    /// the random source it is given).
+    fn sign(
+        &self,
+        alg: JwsAlg,
+        message: &[u8],
+        _rng: &dyn SecureRandom,
+    ) -> Result<Vec<u8>, CryptoError> {
+        if alg.key_kind() != KeyKind::Ec(self.curve()) {
+            return Err(CryptoError::KeyMismatch);
+        }
+        let sig = self
+            .signing
+            .sign(&aws_lc_rs::rand::SystemRandom::new(), message)
+            .map_err(|_| CryptoError::Backend)?;
+        Ok(sig.as_ref().to_vec())
+    }
+}
+
+impl CekDecrypter for EcPrivateKey {
+    fn key_kind(&self) -> KeyKind {
+        KeyKind::Ec(self.curve())
+    }
+
+    fn decrypt_cek(
+        &self,
+        alg: KeyAlg,
+        enc: ContentAlg,
+        params: &AgreementParams,
+        encrypted_key: &[u8],
+        _rng: &dyn SecureRandom,
+    ) -> Result<Cek, CryptoError> {
+        let wrap_len = kw_len(alg)?;
+        let epk = params.epk.as_ref().ok_or(CryptoError::InvalidKey)?;
+        let z = self.secret.ecdh(epk)?;
+        let derived = derive(alg, enc, &z, params)?;
+        match wrap_len {
+            None if !encrypted_key.is_empty() => Err(CryptoError::InvalidLength),
+            None => Ok(SecretBytes::from(derived)),
+            Some(_) => unwrap_cek(&derived, encrypted_key, enc),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 7518 appendix C: the Concat KDF example.
+    #[test]
+    fn concat_kdf_rfc7518_appendix_c() {
+        let z = [
+            158, 86, 217, 29, 129, 113, 53, 211, 114, 131, 66, 131, 191, 132, 38, 156, 251, 49,
+            110, 163, 218, 128, 106, 72, 246, 218, 167, 121, 140, 254, 144, 196,
+        ];
+        let out = concat_kdf(&z, "A128GCM", b"Alice", b"Bob", 16).unwrap();
+        assert_eq!(
+            &out[..],
+            &[
+                86, 170, 141, 234, 248, 35, 109, 32, 92, 34, 40, 205, 113, 167, 16, 26
+            ]
+        );
+    }
+}
