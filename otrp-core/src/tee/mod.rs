@@ -47,6 +47,7 @@ mod agent;
 mod commands;
 mod error;
 pub mod hooks;
+mod query;
 mod state;
 
 pub use agent::{Tee, TeeConfig};
