@@ -225,14 +225,16 @@ fn write_secret(path: &Path, data: &[u8]) -> Result<()> {
 pub fn ocsp(dir: &Path, cert: &Path, status: Status, valid_for: u64) -> Result<Vec<u8>> {
     let der = read_certificates(cert)?.remove(0);
     let subject = Cert::from_der(der.clone(), None)?;
-    let issuer_name = subject.x509()?.tbs_certificate.issuer;
+    let subject_x509 = subject.x509()?;
+    let issuer_name = subject_x509.tbs_certificate.issuer.clone();
     let mut issuer = None;
     for name in CAS {
         if !dir.join(format!("{name}.cert.pem")).exists() {
             continue;
         }
         let ca = load_ca(dir, name)?;
-        if ca.x509()?.tbs_certificate.subject == issuer_name {
+        let ca_x509 = ca.x509()?;
+        if ca_x509.tbs_certificate.subject == issuer_name && same_key_id(&subject_x509, &ca_x509) {
             issuer = Some(ca);
             break;
         }
@@ -260,4 +262,31 @@ pub fn ocsp(dir: &Path, cert: &Path, status: Status, valid_for: u64) -> Result<V
         .status(status)
         .next_update(Some(at(next)))
         .build()?)
+}
+
+/// Whether `ca` may have issued `cert` by key identifier: the certificate's
+/// authorityKeyIdentifier equals the CA's subjectKeyIdentifier (RFC 5280
+/// 4.2.1.1). Names alone are not enough: two test PKIs share their subject
+/// names. Without both extensions the name match decides.
+fn same_key_id(cert: &x509_cert::Certificate, ca: &x509_cert::Certificate) -> bool {
+    use der::Decode as _;
+    use x509_cert::ext::pkix::{AuthorityKeyIdentifier, SubjectKeyIdentifier};
+    const AKI: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("2.5.29.35");
+    const SKI: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("2.5.29.14");
+    let ext = |c: &x509_cert::Certificate, oid| {
+        c.tbs_certificate
+            .extensions
+            .as_ref()?
+            .iter()
+            .find(|e| e.extn_id == oid)
+            .map(|e| e.extn_value.as_bytes().to_vec())
+    };
+    let aki = ext(cert, AKI)
+        .and_then(|v| AuthorityKeyIdentifier::from_der(&v).ok())
+        .and_then(|a| a.key_identifier);
+    let ski = ext(ca, SKI).and_then(|v| SubjectKeyIdentifier::from_der(&v).ok());
+    match (aki, ski) {
+        (Some(a), Some(s)) => a.as_bytes() == s.0.as_bytes(),
+        _ => true,
+    }
 }

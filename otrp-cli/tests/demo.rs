@@ -1,0 +1,149 @@
+//! `otrp demo` (the README's first command) and the usage contract: the
+//! whole lifecycle, one line per step, the device state, exit 0, the
+//! temporary directory removed; `--dir` kept; `--backend ring` refused with
+//! one line; usage errors.
+
+mod support;
+
+use support::*;
+
+const STEPS: [&str; 7] = [
+    "GetDeviceState",
+    "CreateSD",
+    "InstallTA",
+    "GetTAInformation",
+    "UpdateTA",
+    "DeleteTA",
+    "DeleteSD",
+];
+
+/// Checks the step lines (`N  Message  NNN B  NNN B  T ms  result`) and
+/// returns the directory the demo reported.
+fn check_output(out: &str) -> String {
+    let mut next = 0;
+    for line in out.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.len() > 7 && fields[0].parse::<usize>().is_ok() {
+            assert_eq!(fields[0], (next + 1).to_string(), "{line}");
+            assert_eq!(fields[1], STEPS[next], "{line}");
+            assert!(
+                fields[2].parse::<usize>().unwrap() > 0 && fields[3] == "B",
+                "{line}"
+            );
+            assert!(
+                fields[4].parse::<usize>().unwrap() > 0 && fields[5] == "B",
+                "{line}"
+            );
+            assert!(
+                fields[6].parse::<f64>().is_ok() && fields[7] == "ms",
+                "{line}"
+            );
+            next += 1;
+        }
+    }
+    assert_eq!(next, STEPS.len(), "{out}");
+    assert!(out.contains("device state after UpdateTA:"), "{out}");
+    let after_update = out.split("device state after UpdateTA:").nth(1).unwrap();
+    assert!(
+        after_update.lines().any(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.starts_with(&["sd1", "sp1", "ta1", "2", "(prev", "1)"])
+        }),
+        "{out}"
+    );
+    let end = out.split("device state at the end:").nth(1).expect(out);
+    assert!(end.contains("no security domains"), "{out}");
+    assert!(out.contains("HTTP transport is not wired in yet"), "{out}");
+    let dir_line = out.lines().find(|l| l.starts_with("directory ")).unwrap();
+    dir_line["directory ".len()..]
+        .split(" (")
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn demo_runs_the_lifecycle_and_removes_its_directory() {
+    let out = otrp(&["demo"], b"").ok();
+    let dir = check_output(&out);
+    assert!(out.contains("(temporary, removed at the end)"));
+    assert!(
+        !std::path::Path::new(&dir).exists(),
+        "{dir} was not removed"
+    );
+}
+
+#[test]
+fn demo_with_rsa_keys() {
+    // The one RSA key generation run of the CLI tests (basic profile, 11).
+    let out = otrp(&["demo", "--key-type", "rsa"], b"").ok();
+    check_output(&out);
+    assert!(out.contains("RSA-2048"), "{out}");
+}
+
+#[test]
+fn demo_in_a_given_directory_keeps_it() {
+    let t = temp();
+    let dir = t.path().join("demo");
+    let out = otrp_p(&[&"demo", &"--dir", &dir, &"--backend", &"rustcrypto"], b"").ok();
+    assert_eq!(check_output(&out), dir.display().to_string());
+    assert!(dir.join("pki/tam.key.pem").exists());
+    assert!(dir.join("tee/otrp-tee.json").exists());
+    // The TEE it left behind is usable by `otrp tee show`.
+    let shown = otrp_p(&[&"tee", &"show", &"--state", &dir.join("tee")], b"").ok();
+    assert!(shown.contains("no security domains"), "{shown}");
+    // A second run in the same directory refuses to overwrite the PKI.
+    let line = otrp_p(&[&"demo", &"--dir", &dir], b"").fails_after_stdout();
+    assert!(line.contains("already holds a PKI"), "{line}");
+}
+
+#[test]
+fn ring_backend_is_refused_clearly_until_it_lands() {
+    let line = otrp(&["demo", "--backend", "ring"], b"").fails();
+    assert!(line.contains("ring"), "{line}");
+    assert!(line.contains("--backend rustcrypto"), "{line}");
+}
+
+#[test]
+fn usage_errors_exit_non_zero() {
+    for args in [
+        &[][..],
+        &["nonsense"][..],
+        &["demo", "--backend", "openssl"][..],
+        &["demo", "--key-type", "dsa"][..],
+        &["pki", "init"][..],
+        &["jose", "sign", "--alg", "ES256"][..],
+    ] {
+        let run = otrp(args, b"");
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stdout.is_empty());
+        assert!(!run.stderr.is_empty());
+    }
+    let help = otrp(&["--help"], b"").ok();
+    for cmd in ["demo", "pki", "tee", "inspect", "jose", "tam", "agent"] {
+        assert!(help.contains(cmd), "{help}");
+    }
+}
+
+#[test]
+fn http_commands_say_the_transport_is_missing() {
+    let t = temp();
+    let line = otrp(
+        &["tam", "serve", "--pki", "x", "--listen", "127.0.0.1:0"],
+        b"",
+    )
+    .fails();
+    assert!(line.contains("otrp-http"), "{line}");
+    let line = otrp_p(
+        &[
+            &"agent",
+            &"--tam",
+            &"http://127.0.0.1:1/",
+            &"--state",
+            &t.path(),
+        ],
+        b"",
+    )
+    .fails();
+    assert!(line.contains("otrp-http"), "{line}");
+}
