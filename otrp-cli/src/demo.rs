@@ -1,23 +1,26 @@
 //! `otrp demo`: the whole OTrP lifecycle on a fresh test PKI and software
 //! TEE, one line per step (message, bytes, time), then the device state.
 //!
-//! The TAM session talks to the device through the OTrP Broker in process
-//! (TAM session -> broker -> soft TEE): the HTTP transport (otrp-http) is
-//! not wired in yet, and the output says so.
+//! A TAM server (otrp-http) on 127.0.0.1 with an ephemeral port takes the
+//! device through the lifecycle; the device agent answers with the software
+//! TEE behind the OTrP Broker. After InstallTA a local GetTAInformation
+//! query (6.4.2) is verified with the TEE SP AIK the TAM learnt.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::ValueEnum;
-use otrp_core::broker::{Answer, Broker, TaQuery, verify_ta_information};
-use otrp_core::crypto::{JwsAlg, Provider, PublicKey};
-use otrp_core::message::{Limits, MessageKind};
-use otrp_core::pki::TrustAnchors;
-use otrp_core::tam::{Command, Event, Tam, TamSession, TeeResult};
+use otrp_core::broker::{Broker, TaQuery, verify_ta_information};
+use otrp_core::crypto::Provider;
+use otrp_core::message::Limits;
 use otrp_core::tee::Tee;
-use otrp_test_pki::{KeyType, OcspResponseBuilder, TestPki};
+use otrp_http::HandlerError;
+use otrp_test_pki::KeyType;
 
 use crate::KeyTypeArg;
+use crate::agent::{message_name, process, step_ms};
+use crate::tam::{LifecycleApp, Seen};
 use crate::util::{Error, Result, hex, ms, now};
 
 #[derive(clap::Args, Debug)]
@@ -68,8 +71,8 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         }
     };
     println!(
-        "otrp demo: the OTrP lifecycle in process (TAM session <-> OTrP Broker <-> software TEE; \
-         the HTTP transport is not wired in yet)"
+        "otrp demo: the OTrP lifecycle over HTTP on loopback \
+         (TAM server <-> device agent <-> OTrP Broker <-> software TEE)"
     );
     println!(
         "directory {}{}",
@@ -87,26 +90,23 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     result
 }
 
-struct Step {
-    n: usize,
-}
-
-impl Step {
-    fn print(&mut self, message: &str, request: usize, response: usize, ms: f64, result: &str) {
-        self.n += 1;
-        println!(
-            "{:>3}  {:<17} {:>9} {:>9} {:>9.1} ms  {result}",
-            self.n,
-            message,
-            format!("{request} B"),
-            format!("{response} B"),
-            ms
-        );
-    }
+/// A line of the demo's output, in order.
+enum Entry {
+    /// The k-th TAM message the device answered.
+    Message(usize),
+    /// A local call (GetTAInformation).
+    Local {
+        name: &'static str,
+        request: usize,
+        response: usize,
+        ms: f64,
+        result: String,
+    },
+    /// Free text (a device state table).
+    Text(String),
 }
 
 fn lifecycle(dir: &Path, provider: &Provider, key_type: KeyTypeArg) -> Result<()> {
-    let now = now();
     let started = Instant::now();
     let pki_dir = dir.join("pki");
     let pki = crate::pki::init(&pki_dir, key_type)?;
@@ -134,204 +134,149 @@ fn lifecycle(dir: &Path, provider: &Provider, key_type: KeyTypeArg) -> Result<()
     let mut broker: Broker<Tee> = Broker::new(Limits::DEFAULT);
     broker.register(tee_name.clone(), tee);
 
-    let tam = build_tam(&pki, provider, now)?;
-    let mut session = TamSession::new(&tam);
+    let t = Instant::now();
+    let (server, app) =
+        crate::tam::serve(&pki_dir, SocketAddr::from(([127, 0, 0, 1], 0)), provider)?;
     println!(
-        "{:>3}  {:<17} {:>9} {:>9} {:>12}  result",
+        "setup  TAM serving OTrP over HTTP on {} ({:.1} ms)",
+        server.url(),
+        ms(t.elapsed())
+    );
+    let agent = crate::agent::agent(&server.url(), None, false)?;
+
+    let mut log = Vec::new();
+    let mut entries = Vec::new();
+    let mut local_error = None;
+    let mut handler = |request: &[u8]| -> std::result::Result<Vec<u8>, HandlerError> {
+        let name = message_name(request);
+        if name == "UpdateTA" {
+            // InstallTA is done: a Client Application asks the TEE about
+            // its TA (GetTAInformation, 6.4.2) with the AIK its TAM gave it.
+            match ta_information(&mut broker, &app, &tee_name, provider) {
+                Ok(entry) => entries.push(entry),
+                Err(e) => local_error = Some(e),
+            }
+        }
+        if name == "DeleteTA" {
+            if let Some(tee) = broker.endpoint(&tee_name) {
+                entries.push(Entry::Text(format!(
+                    "device state after UpdateTA:\n{}",
+                    indent(&crate::tee::table(tee))
+                )));
+            }
+        }
+        entries.push(Entry::Message(log.len()));
+        Ok(process(&mut broker, request, &mut log))
+    };
+    let report = agent.run_blocking(&mut handler);
+    server.shutdown();
+    let report = report.map_err(|e| Error::msg(format!("HTTP exchange: {e}")))?;
+    if let Some(e) = local_error {
+        return Err(e);
+    }
+
+    println!(
+        "{:>3}  {:<17} {:>9} {:>9} {:>12}  result (as the TAM saw it)",
         "#", "message", "request", "response", "time"
     );
-    let mut step = Step { n: 0 };
-
-    // GetDeviceState (9.1).
-    let t = Instant::now();
-    let request = session.get_device_state()?;
-    let answer = broker.process(&request, now);
-    let response = answer_bytes(answer, "GetDeviceState")?;
-    let event = session.handle_response(&response, now)?;
-    let elapsed = ms(t.elapsed());
-    let Event::DeviceState(results) = event else {
-        return Err(Error::msg(format!("GetDeviceState: unexpected {event:?}")));
-    };
-    let mut accepted = Vec::new();
-    for r in &results {
-        match r {
-            TeeResult::Accepted { name, .. } => accepted.push(name.clone()),
-            other => return Err(Error::msg(format!("GetDeviceState: {other:?}"))),
+    let seen = app.seen.lock().map(|s| s.clone()).unwrap_or_default();
+    let mut n = 0;
+    for entry in &entries {
+        match entry {
+            Entry::Message(k) => {
+                let Some(h) = log.get(*k) else { continue };
+                let result = seen.get(*k).map_or_else(
+                    || "(no answer from the TAM)".to_string(),
+                    |s| s.summary.clone(),
+                );
+                n += 1;
+                print_step(
+                    n,
+                    &h.name,
+                    h.request,
+                    h.response,
+                    step_ms(&report, *k),
+                    &result,
+                );
+            }
+            Entry::Local {
+                name,
+                request,
+                response,
+                ms,
+                result,
+            } => {
+                n += 1;
+                print_step(n, name, *request, *response, *ms, result);
+            }
+            Entry::Text(t) => print!("{t}"),
         }
     }
-    step.print(
-        "GetDeviceState",
-        request.len(),
-        response.len(),
-        elapsed,
-        &format!("TEE {} accepted, DSI decrypted", accepted.join(", ")),
-    );
-
-    let sp_key = pki.sp.key().ok_or(otrp_test_pki::Error::MissingKey)?;
-    let sp_signer = provider
-        .key_loader
-        .private_key_from_pkcs8_der(sp_key.pkcs8_der())?;
-    let sp_alg = match key_type {
-        KeyTypeArg::Rsa => JwsAlg::Rs256,
-        KeyTypeArg::Ec => JwsAlg::Es256,
-    };
-    let ta = |code: &[u8]| {
-        otrp_soft_tee::sign_ta_image(code, Some("demo TA"), sp_signer.as_ref(), sp_alg, provider)
-    };
-
-    let commands = [
-        (
-            Command::CreateSd {
-                spid: "sp1".into(),
-                sdname: "sd1".into(),
-                spcert: pki.sp.der().to_vec(),
-            },
-            "SD sd1 created for SP sp1",
-        ),
-        (
-            Command::InstallTa {
-                spid: "sp1".into(),
-                sdname: "sd1".into(),
-                taid: "ta1".into(),
-                spcert: None,
-                ta: ta(b"demo TA, version 1")?,
-                pdata: Some(b"personalization data".to_vec()),
-            },
-            "TA ta1 v1 installed in sd1 (encrypted for the TEE SP AIK)",
-        ),
-        (
-            Command::UpdateTa {
-                spid: "sp1".into(),
-                sdname: "sd1".into(),
-                taid: "ta1".into(),
-                spcert: None,
-                ta: Some(ta(b"demo TA, version 2")?),
-                pdata: None,
-            },
-            "TA ta1 updated to v2 (v1 kept for rollback)",
-        ),
-        (
-            Command::DeleteTa {
-                sdname: "sd1".into(),
-                taid: "ta1".into(),
-            },
-            "TA ta1 deleted",
-        ),
-        (
-            Command::DeleteSd {
-                sdname: "sd1".into(),
-                deleteta: false,
-            },
-            "SD sd1 deleted (and the SP's TEE SP AIK)",
-        ),
-    ];
-    for (command, what) in commands {
-        let kind = command.kind();
-        let t = Instant::now();
-        let request = session.command(&tee_name, command)?;
-        let response = answer_bytes(broker.process(&request, now), name_of(kind))?;
-        let event = session.handle_response(&response, now)?;
-        let elapsed = ms(t.elapsed());
-        match event {
-            Event::Success { kind: k, .. } if k == kind => {}
-            other => {
-                return Err(Error::msg(format!("{}: {other:?}", name_of(kind))));
-            }
-        }
-        step.print(name_of(kind), request.len(), response.len(), elapsed, what);
-
-        if kind == MessageKind::InstallTa {
-            // GetTAInformation (6.4.2), as a Client Application would.
-            let aik = sp_aik(&session, &tee_name, provider)?;
-            let t = Instant::now();
-            let query = TaQuery::new("sp1", "ta1");
-            let info = broker.ta_information(Some(&tee_name), &query, now)?;
-            let tbs = verify_ta_information(&info, provider, &aik, &query, &Limits::DEFAULT)?;
-            step.print(
-                "GetTAInformation",
-                query.to_vec().len(),
-                info.len(),
-                ms(t.elapsed()),
-                &format!(
-                    "signed by the TEE SP AIK, verified; TAM {}, TA signer certificate {} bytes",
-                    tbs.tamid,
-                    tbs.signercert.as_bytes().len()
-                ),
-            );
-        }
-        if kind == MessageKind::UpdateTa {
-            if let Some(tee) = broker.endpoint(&tee_name) {
-                println!("device state after UpdateTA:");
-                print!("{}", indent(&crate::tee::table(tee)));
-            }
-        }
+    let failed: Vec<&Seen> = seen.iter().filter(|s| !s.ok).collect();
+    if let Some(f) = failed.first() {
+        return Err(Error::msg(format!("the lifecycle failed: {}", f.summary)));
     }
-
+    if !report.ended_by_tam || seen.len() != 6 {
+        return Err(Error::msg(format!(
+            "the exchange ended early after {} steps",
+            seen.len()
+        )));
+    }
     if let Some(tee) = broker.endpoint(&tee_name) {
         println!("device state at the end:");
         print!("{}", indent(&crate::tee::table(tee)));
     }
-    println!("done: {} steps in {:.1} ms", step.n, ms(started.elapsed()));
+    println!(
+        "done: {n} steps, {} HTTP round trips, {:.1} ms",
+        report.exchanges.len(),
+        ms(started.elapsed())
+    );
     Ok(())
+}
+
+fn print_step(n: usize, message: &str, request: usize, response: usize, ms: f64, result: &str) {
+    println!(
+        "{:>3}  {:<17} {:>9} {:>9} {:>9.1} ms  {result}",
+        n,
+        message,
+        format!("{request} B"),
+        format!("{response} B"),
+        ms
+    );
+}
+
+/// GetTAInformation through the broker, verified with the SP AIK the TAM
+/// learnt from the DSI.
+fn ta_information(
+    broker: &mut Broker<Tee>,
+    app: &LifecycleApp,
+    tee: &str,
+    provider: &Provider,
+) -> Result<Entry> {
+    let spki = app
+        .sp_aik
+        .lock()
+        .ok()
+        .and_then(|s| s.clone())
+        .ok_or_else(|| Error::msg("the TAM did not learn the TEE SP AIK"))?;
+    let aik = provider.key_loader.public_key_from_spki_der(&spki)?;
+    let t = Instant::now();
+    let query = TaQuery::new(crate::tam::SPID, crate::tam::TAID);
+    let info = broker.ta_information(Some(tee), &query, now())?;
+    let tbs = verify_ta_information(&info, provider, &aik, &query, &Limits::DEFAULT)?;
+    Ok(Entry::Local {
+        name: "GetTAInformation",
+        request: query.to_vec().len(),
+        response: info.len(),
+        ms: ms(t.elapsed()),
+        result: format!(
+            "local query; signed by the TEE SP AIK, verified (TAM {}, TA signer certificate {} bytes)",
+            tbs.tamid,
+            tbs.signercert.as_bytes().len()
+        ),
+    })
 }
 
 fn indent(text: &str) -> String {
     text.lines().map(|l| format!("     {l}\n")).collect()
-}
-
-fn name_of(kind: MessageKind) -> &'static str {
-    match kind {
-        MessageKind::GetDeviceState => "GetDeviceState",
-        MessageKind::CreateSd => "CreateSD",
-        MessageKind::UpdateSd => "UpdateSD",
-        MessageKind::DeleteSd => "DeleteSD",
-        MessageKind::InstallTa => "InstallTA",
-        MessageKind::UpdateTa => "UpdateTA",
-        MessageKind::DeleteTa => "DeleteTA",
-    }
-}
-
-fn answer_bytes(answer: Answer, what: &str) -> Result<Vec<u8>> {
-    match answer {
-        Answer::Error { error, reason } => Err(Error::msg(format!(
-            "{what}: the broker answered {} ({reason})",
-            error.errcode.as_str()
-        ))),
-        other => Ok(other.into_bytes()),
-    }
-}
-
-/// The TAM of the test PKI: its key and chain, a fresh OCSP response for
-/// its certificate, trusting the PKI's TEE and TFW roots.
-fn build_tam(pki: &TestPki, provider: &Provider, now: otrp_core::pki::UnixTime) -> Result<Tam> {
-    let key = pki.tam.key().ok_or(otrp_test_pki::Error::MissingKey)?;
-    let ocsp = OcspResponseBuilder::new(pki.tam.der(), &pki.tam_root, now).build()?;
-    Ok(Tam::new(
-        *provider,
-        provider
-            .key_loader
-            .private_key_from_pkcs8_der(key.pkcs8_der())?,
-        vec![pki.tam.der().to_vec(), pki.tam_root.der().to_vec()],
-        TrustAnchors::from_certificates([pki.tee_root.der()])?,
-    )?
-    .with_tfw_anchors(TrustAnchors::from_certificates([pki.tfw_root.der()])?)
-    .with_ocspdat(vec![ocsp]))
-}
-
-/// The TEE SP AIK of sp1 from the TAM's last DSI (6.5.1 step 10: the TAM
-/// hands it to the Client Application).
-fn sp_aik(session: &TamSession<'_>, tee: &str, provider: &Provider) -> Result<PublicKey> {
-    let dsi = session
-        .state()
-        .dsi(tee)
-        .ok_or_else(|| Error::msg("no DSI for the TEE"))?;
-    let aik = dsi
-        .tee
-        .teeaiklist
-        .iter()
-        .find(|k| k.spid == "sp1")
-        .ok_or_else(|| Error::msg("no TEE SP AIK for sp1 in the DSI"))?;
-    Ok(provider
-        .key_loader
-        .public_key_from_spki_der(aik.spaik.as_bytes())?)
 }

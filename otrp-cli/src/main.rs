@@ -5,15 +5,16 @@
 //! stderr and exits 1 (2 for usage errors, from clap).
 #![forbid(unsafe_code)]
 
+mod agent;
 mod demo;
 mod inspect;
 mod jose;
 mod keys;
 mod pki;
+mod tam;
 mod tee;
 mod util;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -42,34 +43,17 @@ enum Cmd {
     /// JWS and JWE: sign, verify, encrypt, decrypt.
     #[command(subcommand)]
     Jose(jose::JoseCmd),
-    /// TAM over HTTP (needs the otrp-http transport).
+    /// TAM over HTTP: serve.
     #[command(subcommand)]
     Tam(TamCmd),
-    /// Device agent over HTTP (needs the otrp-http transport).
-    Agent(AgentArgs),
+    /// Device agent over HTTP: the software TEE of a state directory answers a TAM.
+    Agent(agent::AgentArgs),
 }
 
 #[derive(Subcommand, Debug)]
 enum TamCmd {
-    /// Serves a TAM over HTTP.
-    Serve {
-        /// The test PKI directory (`otrp pki init`).
-        #[arg(long)]
-        pki: PathBuf,
-        /// The address to listen on, e.g. 127.0.0.1:8443.
-        #[arg(long)]
-        listen: String,
-    },
-}
-
-#[derive(clap::Args, Debug)]
-struct AgentArgs {
-    /// The TAM's URL.
-    #[arg(long)]
-    tam: String,
-    /// The software TEE's state directory (`otrp tee init`).
-    #[arg(long)]
-    state: PathBuf,
+    /// Serves a TAM over HTTP that takes every device through the lifecycle.
+    Serve(tam::ServeArgs),
 }
 
 /// The key type of a generated PKI.
@@ -99,10 +83,8 @@ fn main() -> ExitCode {
         Cmd::Tee(cmd) => tee::run(cmd),
         Cmd::Inspect(args) => inspect::run(&args),
         Cmd::Jose(cmd) => jose::run(cmd),
-        Cmd::Tam(TamCmd::Serve { .. }) | Cmd::Agent(_) => Err(util::Error::msg(
-            "the HTTP transport (otrp-http) is not part of this build yet; \
-             `otrp demo` runs the same lifecycle in process",
-        )),
+        Cmd::Tam(TamCmd::Serve(args)) => tam::run_serve(&args),
+        Cmd::Agent(args) => agent::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

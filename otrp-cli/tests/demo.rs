@@ -53,7 +53,8 @@ fn check_output(out: &str) -> String {
     );
     let end = out.split("device state at the end:").nth(1).expect(out);
     assert!(end.contains("no security domains"), "{out}");
-    assert!(out.contains("HTTP transport is not wired in yet"), "{out}");
+    assert!(out.contains("over HTTP on http://127.0.0.1:"), "{out}");
+    assert!(out.contains("7 HTTP round trips"), "{out}");
     let dir_line = out.lines().find(|l| l.starts_with("directory ")).unwrap();
     dir_line["directory ".len()..]
         .split(" (")
@@ -126,24 +127,159 @@ fn usage_errors_exit_non_zero() {
 }
 
 #[test]
-fn http_commands_say_the_transport_is_missing() {
+fn tam_serve_and_agent_run_the_lifecycle_over_http() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
     let t = temp();
-    let line = otrp(
-        &["tam", "serve", "--pki", "x", "--listen", "127.0.0.1:0"],
-        b"",
-    )
-    .fails();
-    assert!(line.contains("otrp-http"), "{line}");
+    let pki = pki(t.path());
+    let state = t.path().join("state");
+    otrp_p(&[&"tee", &"init", &"--pki", &pki, &"--state", &state], b"").ok();
+    /// Kills the server if the test fails before it exits by itself.
+    struct Server(std::process::Child);
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut server = Command::new(env!("CARGO_BIN_EXE_otrp"))
+        .args([
+            "tam",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--sessions",
+            "1",
+            "--pki",
+        ])
+        .arg(&pki)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let mut server = Server(server);
+    let first = lines.next().unwrap().unwrap();
+    let url = first
+        .strip_prefix("TAM listening on ")
+        .expect(&first)
+        .to_string();
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.ends_with("/tam"),
+        "{url}"
+    );
+
+    let out = otrp_p(&[&"agent", &"--tam", &url, &"--state", &state], b"").ok();
+    let names: Vec<&str> = out
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() > 8 && f[0].parse::<usize>().is_ok()).then(|| f[1])
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "GetDeviceState",
+            "CreateSD",
+            "InstallTA",
+            "UpdateTA",
+            "DeleteTA",
+            "DeleteSD"
+        ],
+        "{out}"
+    );
+    assert!(out.contains("answered by TEE soft-tee"), "{out}");
+    assert!(
+        out.contains("ended by the TAM after 7 round trips"),
+        "{out}"
+    );
+
+    // The server reports the session and exits after it (--sessions 1).
+    let ended = lines.next().unwrap().unwrap();
+    assert!(
+        ended.starts_with("session from 127.0.0.1:") && ended.ends_with(": completed"),
+        "{ended}"
+    );
+    let status = server.0.wait().unwrap();
+    assert!(status.success());
+    let shown = otrp_p(&[&"tee", &"show", &"--state", &state, &"--json"], b"").ok();
+    let json: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(json["sds"], serde_json::json!([]));
+}
+
+#[test]
+fn agent_refuses_unsafe_or_unreachable_tams_with_one_line() {
+    let t = temp();
+    let pki = pki(t.path());
+    let state = t.path().join("state");
+    otrp_p(&[&"tee", &"init", &"--pki", &pki, &"--state", &state], b"").ok();
+    // Plain http off loopback.
     let line = otrp_p(
         &[
             &"agent",
             &"--tam",
-            &"http://127.0.0.1:1/",
+            &"http://192.0.2.1/tam",
+            &"--state",
+            &state,
+        ],
+        b"",
+    )
+    .fails();
+    assert!(line.contains("plain http"), "{line}");
+    // https without trust anchors.
+    let line = otrp_p(
+        &[
+            &"agent",
+            &"--tam",
+            &"https://127.0.0.1:1/tam",
+            &"--state",
+            &state,
+        ],
+        b"",
+    )
+    .fails();
+    assert!(line.contains("trust anchors"), "{line}");
+    // Nobody listening.
+    let line = otrp_p(
+        &[
+            &"agent",
+            &"--tam",
+            &"http://127.0.0.1:1/tam",
+            &"--state",
+            &state,
+        ],
+        b"",
+    )
+    .fails();
+    assert!(line.contains("127.0.0.1:1"), "{line}");
+    // Not a URL; no TEE.
+    otrp_p(&[&"agent", &"--tam", &"not a url", &"--state", &state], b"").fails();
+    let line = otrp_p(
+        &[
+            &"agent",
+            &"--tam",
+            &"http://127.0.0.1:1/tam",
             &"--state",
             &t.path(),
         ],
         b"",
     )
     .fails();
-    assert!(line.contains("otrp-http"), "{line}");
+    assert!(line.contains("not a TEE state directory"), "{line}");
+    // tam serve on a PKI directory that is not one.
+    let line = otrp_p(
+        &[
+            &"tam",
+            &"serve",
+            &"--pki",
+            &t.path(),
+            &"--listen",
+            &"127.0.0.1:0",
+        ],
+        b"",
+    )
+    .fails();
+    assert!(line.contains("tam.key.pem"), "{line}");
 }
