@@ -98,8 +98,29 @@ fn short(s: &str) -> String {
     }
 }
 
+/// A header as one line of JSON, long values (x5c certificates, keys)
+/// shortened.
 fn header_text(h: &Header) -> String {
-    String::from_utf8_lossy(&h.to_json()).into_owned()
+    fn shorten(v: &mut Value) {
+        match v {
+            Value::String(s) if s.chars().count() > MAX_SHOWN => {
+                let n = s.chars().count();
+                let head: String = s.chars().take(24).collect();
+                *s = format!("{head}...({n} chars)");
+            }
+            Value::Array(items) => items.iter_mut().for_each(shorten),
+            Value::Object(m) => m.values_mut().for_each(shorten),
+            _ => {}
+        }
+    }
+    let json = h.to_json();
+    match serde_json::from_slice::<Value>(&json) {
+        Ok(mut v) => {
+            shorten(&mut v);
+            v.to_string()
+        }
+        Err(_) => String::from_utf8_lossy(&json).into_owned(),
+    }
 }
 
 fn subject_of(der: &[u8]) -> String {

@@ -19,7 +19,7 @@ pub struct Run {
 
 impl Run {
     pub fn text(&self) -> String {
-        String::from_utf8(self.stdout.clone()).unwrap()
+        String::from_utf8_lossy(&self.stdout).into_owned()
     }
 
     /// Asserts exit 0 and returns stdout as text.
