@@ -9,7 +9,7 @@
 //! implementation keeps its named members and drops the duplicates:
 //! `taid`, `tamid`, `spid`, `signercert`, `signercacerts`, `tamcert`,
 //! `tamcacerts` (certificates in BASE64, CA lists up to and including the
-//! root). See `docs/interop.md`.
+//! root). See "Where the draft is loose" in `docs/cli.md`.
 
 use alloc::string::String;
 use alloc::vec::Vec;
