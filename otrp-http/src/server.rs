@@ -418,7 +418,12 @@ async fn accept_loop<A: TamApp>(
                 let _ = tokio::task::spawn_blocking(move || shared.expire()).await;
             }
             accepted = listener.accept() => {
-                let Ok((stream, peer)) = accepted else { continue };
+                let Ok((stream, peer)) = accepted else {
+                    // Out of descriptors or a network error: back off a
+                    // little instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
                 let Ok(permit) = connections.clone().try_acquire_owned() else {
                     drop(stream); // over the connection limit
                     continue;
@@ -818,21 +823,23 @@ async fn run_step<A: TamApp>(
     let worker = {
         let shared = shared.clone();
         tokio::task::spawn_blocking(move || {
-            let turn = advance(
-                &shared.tam,
-                &*shared.app,
-                &mut live,
-                message.as_deref(),
-                now,
-            );
+            // A panic of the application ends this session only.
+            let turn = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                advance(
+                    &shared.tam,
+                    &*shared.app,
+                    &mut live,
+                    message.as_deref(),
+                    now,
+                )
+            }))
+            .unwrap_or(Turn::Done(SessionEnd::Panicked));
             (live, turn)
         })
     };
     let (live, turn) = match worker.await {
         Ok(done) => done,
         Err(_) => {
-            // The application panicked: this session is gone, the others
-            // carry on.
             shared.table().remove(&id);
             return error(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -881,6 +888,10 @@ async fn run_step<A: TamApp>(
                 SessionEnd::Refused(_) => error(
                     StatusCode::BAD_REQUEST,
                     "the message is not an answer the TAM accepts\n",
+                ),
+                SessionEnd::Panicked => error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "TAM application failed\n",
                 ),
                 _ => error(
                     StatusCode::INTERNAL_SERVER_ERROR,

@@ -382,3 +382,88 @@ fn shutdown_ends_open_sessions() {
     assert_eq!(app.finished_sessions(), ["shutdown"]);
     assert!(TcpStream::connect(addr).is_err());
 }
+
+/// A TamApp that panics when a TEE answers.
+struct Panicky(std::sync::Mutex<Vec<String>>);
+
+impl otrp_http::TamApp for Panicky {
+    type Session = ();
+    fn connect(&self, _peer: std::net::SocketAddr) {}
+    fn next(
+        &self,
+        _session: &mut (),
+        _device: &otrp_core::tam::DeviceState,
+        input: otrp_http::Input<'_>,
+    ) -> otrp_http::Step {
+        match input {
+            otrp_http::Input::Connected => otrp_http::Step::GetDeviceState,
+            otrp_http::Input::Event(_) => panic!("application bug"),
+        }
+    }
+    fn finished(
+        &self,
+        _session: (),
+        _device: &otrp_core::tam::DeviceState,
+        end: &otrp_http::SessionEnd,
+    ) {
+        self.0.lock().unwrap().push(format!("{end:?}"));
+    }
+}
+
+#[test]
+fn a_panicking_application_ends_only_that_session() {
+    let app = std::sync::Arc::new(Panicky(std::sync::Mutex::new(Vec::new())));
+    let server = otrp_http::TamServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        tam(Kind::Ec),
+        app.clone(),
+        test_config(),
+    )
+    .unwrap();
+    let addr = server.local_addr();
+    let first = post(addr, None, b"");
+    let second = post(addr, None, b"");
+    let dir = TempDir::new("panicky");
+    let mut tee = open_tee(Kind::Ec, dir.path());
+    let answer = tee.handle(&first.body, now()).unwrap();
+    let r = post(addr, Some(&first.session_cookie().unwrap()), &answer);
+    assert_eq!(r.status, 500);
+    r.assert_security_headers();
+    assert_eq!(*app.0.lock().unwrap(), ["Panicked"]);
+    // The server and the other session are still there.
+    assert_eq!(server.session_count(), 1);
+    assert_eq!(post(addr, None, b"").status, 200);
+    let _ = second;
+}
+
+#[test]
+fn a_request_the_tam_cannot_build_is_a_500() {
+    // The script names a TEE the device does not have (draft 6.4).
+    let script = vec![
+        otrp_http::Step::GetDeviceState,
+        otrp_http::Step::Command {
+            tee: "no-such-tee".into(),
+            command: otrp_core::tam::Command::DeleteSd {
+                sdname: "sd1".into(),
+                deleteta: false,
+            },
+        },
+    ];
+    let app = Scripted::new(script);
+    let server = start(Kind::Ec, app.clone(), test_config());
+    let dir = TempDir::new("failed");
+    let mut device = Device::new(Kind::Ec, dir.path());
+    let err = Agent::new(&server.url())
+        .unwrap()
+        .run_blocking(&mut device)
+        .unwrap_err();
+    assert!(
+        matches!(&err, otrp_http::AgentError::Status { status: 500, .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        app.finished_sessions(),
+        ["failed: unknown TEE \"no-such-tee\": run GetDeviceState first"]
+    );
+    assert_eq!(server.session_count(), 0);
+}

@@ -197,7 +197,20 @@ macro_rules! command_response {
         }
 
         impl_tbs!($name, $kind, Response);
+
+        impl CommandResponse for $name {
+            fn into_parts(self) -> (MessageId, MessageId, CommandOutcome) {
+                (self.rid, self.tid, self.outcome)
+            }
+        }
     };
+}
+
+/// What the six SD/TA command responses share (sections 9.2 and 9.3): the
+/// echoed rid/tid and the outcome, so a TAM can check any of them alike.
+pub trait CommandResponse: super::TbsMessage {
+    /// The echoed `rid`, `tid` and the outcome.
+    fn into_parts(self) -> (MessageId, MessageId, CommandOutcome);
 }
 
 fn serialize_response<S: Serializer>(

@@ -32,7 +32,7 @@ mod types;
 
 pub use broker::{BrokerError, ResponseMessage, parse_request};
 pub use commands::{
-    CommandOutcome, CreateSdTbsRequest, CreateSdTbsResponse, DeleteSdTbsRequest,
+    CommandOutcome, CommandResponse, CreateSdTbsRequest, CreateSdTbsResponse, DeleteSdTbsRequest,
     DeleteSdTbsResponse, DeleteTaTbsRequest, DeleteTaTbsResponse, InstallEncryptedTa,
     InstallTaTbsRequest, InstallTaTbsResponse, TaEncAlg, TaKey, UpdateEncryptedTa,
     UpdateSdTbsRequest, UpdateSdTbsResponse, UpdateTaTbsRequest, UpdateTaTbsResponse,

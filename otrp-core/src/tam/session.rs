@@ -16,15 +16,15 @@ use super::{Tam, TamError};
 use crate::crypto::{Cek, ContentAlg, JwsAlg, KeyAlg, Provider, PublicKey};
 use crate::jose::{Header, JwePolicy, Jws, b64};
 use crate::message::{
-    Base64Bytes, BrokerError, CommandOutcome, ContentPlaintext, ContentReason,
+    Base64Bytes, BrokerError, CommandOutcome, CommandResponse, ContentPlaintext, ContentReason,
     CreateSdRequestContent, CreateSdResponseContent, CreateSdTbsRequest, CreateSdTbsResponse,
     DeleteSdRequestContent, DeleteSdTbsRequest, DeleteSdTbsResponse, DeleteTaRequestContent,
     DeleteTaTbsRequest, DeleteTaTbsResponse, DeviceId, Direction, Dsi, DsiDocument, Envelope,
     ErrorCode, GetDeviceStateTbsRequest, GetDeviceTeeStateTbsResponse, InstallTaRequestContent,
-    InstallTaTbsRequest, InstallTaTbsResponse, MessageId, MessageKind, RawDsi, ResponseContent,
-    ResponseMessage, SdChanges, SigAlg, TbsMessage, TeeStateOutcome, UpdateSdRequestContent,
-    UpdateSdResponseContent, UpdateSdTbsRequest, UpdateSdTbsResponse, UpdateTaTbsRequest,
-    UpdateTaTbsResponse,
+    InstallTaTbsRequest, InstallTaTbsResponse, Limits, MessageId, MessageKind, RawDsi,
+    ResponseContent, ResponseMessage, SdChanges, SigAlg, TbsMessage, TeeStateOutcome,
+    UpdateSdRequestContent, UpdateSdResponseContent, UpdateSdTbsRequest, UpdateSdTbsResponse,
+    UpdateTaTbsRequest, UpdateTaTbsResponse,
 };
 use crate::pki::{Did, UnixTime, validate_tee_chain, validate_tfw_certificate};
 
@@ -673,31 +673,20 @@ impl<'t> TamSession<'t> {
         let jws = Jws::parse_json(&env.jws_bytes())?;
         let payload = jws.verify(provider, &tee.public_key, &tam.response_algs)?;
         let limits = &tam.limits;
+        fn parts<T: CommandResponse>(
+            env: &Envelope,
+            payload: &[u8],
+            limits: &Limits,
+        ) -> Result<(MessageId, MessageId, CommandOutcome), TamError> {
+            Ok(env.parse_payload::<T>(payload, limits)?.into_parts())
+        }
         let (rid, tid, outcome) = match env.kind {
-            MessageKind::CreateSd => {
-                let r: CreateSdTbsResponse = env.parse_payload(&payload, limits)?;
-                (r.rid, r.tid, r.outcome)
-            }
-            MessageKind::UpdateSd => {
-                let r: UpdateSdTbsResponse = env.parse_payload(&payload, limits)?;
-                (r.rid, r.tid, r.outcome)
-            }
-            MessageKind::DeleteSd => {
-                let r: DeleteSdTbsResponse = env.parse_payload(&payload, limits)?;
-                (r.rid, r.tid, r.outcome)
-            }
-            MessageKind::InstallTa => {
-                let r: InstallTaTbsResponse = env.parse_payload(&payload, limits)?;
-                (r.rid, r.tid, r.outcome)
-            }
-            MessageKind::UpdateTa => {
-                let r: UpdateTaTbsResponse = env.parse_payload(&payload, limits)?;
-                (r.rid, r.tid, r.outcome)
-            }
-            MessageKind::DeleteTa => {
-                let r: DeleteTaTbsResponse = env.parse_payload(&payload, limits)?;
-                (r.rid, r.tid, r.outcome)
-            }
+            MessageKind::CreateSd => parts::<CreateSdTbsResponse>(env, &payload, limits)?,
+            MessageKind::UpdateSd => parts::<UpdateSdTbsResponse>(env, &payload, limits)?,
+            MessageKind::DeleteSd => parts::<DeleteSdTbsResponse>(env, &payload, limits)?,
+            MessageKind::InstallTa => parts::<InstallTaTbsResponse>(env, &payload, limits)?,
+            MessageKind::UpdateTa => parts::<UpdateTaTbsResponse>(env, &payload, limits)?,
+            MessageKind::DeleteTa => parts::<DeleteTaTbsResponse>(env, &payload, limits)?,
             MessageKind::GetDeviceState => {
                 return Err(TamError::UnexpectedResponse {
                     expected: outstanding.kind,
