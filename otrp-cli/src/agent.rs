@@ -10,7 +10,7 @@ use otrp_core::message::{Direction, Limits};
 use otrp_core::tee::Tee;
 use otrp_http::{Agent, AgentReport, HandlerError};
 
-use crate::util::{Error, Result, ms, now};
+use crate::util::{Error, Result, ms, now, outln};
 
 #[derive(clap::Args, Debug)]
 pub struct AgentArgs {
@@ -120,7 +120,7 @@ pub fn run(args: &AgentArgs) -> Result<()> {
         .run_blocking(&mut handler)
         .map_err(|e| Error::msg(format!("exchange with {}: {e}", args.tam)))?;
     for (k, h) in log.iter().enumerate() {
-        println!(
+        outln!(
             "{:>3}  {:<17} {:>9} {:>9} {:>9.1} ms  {}",
             k + 1,
             h.name,
@@ -130,7 +130,7 @@ pub fn run(args: &AgentArgs) -> Result<()> {
             h.outcome
         );
     }
-    println!(
+    outln!(
         "exchange {} after {} round trips ({:.1} ms)",
         if report.ended_by_tam {
             "ended by the TAM"

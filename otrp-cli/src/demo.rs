@@ -21,7 +21,7 @@ use otrp_test_pki::KeyType;
 use crate::KeyTypeArg;
 use crate::agent::{message_name, process, step_ms};
 use crate::tam::{LifecycleApp, Seen};
-use crate::util::{Error, Result, hex, ms, now};
+use crate::util::{Error, Result, hex, ms, now, out, outln};
 
 #[derive(clap::Args, Debug)]
 pub struct DemoArgs {
@@ -41,23 +41,34 @@ pub struct DemoArgs {
 pub enum Backend {
     /// otrp-crypto-rustcrypto: every algorithm, pure Rust.
     Rustcrypto,
-    /// otrp-crypto-ring.
+    /// otrp-crypto-ring's composed provider: ring for signatures, digests,
+    /// AES-GCM and chain validation, RustCrypto for JWE key management and
+    /// AES-CBC-HMAC (ring offers neither).
     Ring,
 }
 
-/// The provider of `backend`.
-pub fn provider(backend: Backend) -> Result<Provider> {
-    match backend {
-        Backend::Rustcrypto => Ok(otrp_crypto_rustcrypto::provider()),
-        Backend::Ring => Err(Error::msg(
-            "backend ring is not available in this build: otrp-crypto-ring exports no \
-             provider yet (it lands with its own issue); use --backend rustcrypto",
-        )),
+impl Backend {
+    /// The provider of this backend.
+    pub fn provider(self) -> Provider {
+        match self {
+            Backend::Rustcrypto => otrp_crypto_rustcrypto::provider(),
+            Backend::Ring => otrp_crypto_ring::composed_provider(),
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Backend::Rustcrypto => "rustcrypto (otrp-crypto-rustcrypto, pure Rust)",
+            Backend::Ring => {
+                "ring (otrp-crypto-ring composed: ring signatures, digests, AES-GCM and \
+                 chains; RustCrypto JWE key management and AES-CBC-HMAC)"
+            }
+        }
     }
 }
 
 pub fn run(args: &DemoArgs) -> Result<()> {
-    let provider = provider(args.backend)?;
+    let provider = args.backend.provider();
     // The temporary directory is removed when `_temp` drops, also on error.
     let (_temp, dir) = match &args.dir {
         Some(d) => {
@@ -70,11 +81,11 @@ pub fn run(args: &DemoArgs) -> Result<()> {
             (Some(t), p)
         }
     };
-    println!(
+    outln!(
         "otrp demo: the OTrP lifecycle over HTTP on loopback \
          (TAM server <-> device agent <-> OTrP Broker <-> software TEE)"
     );
-    println!(
+    outln!(
         "directory {}{}",
         dir.display(),
         if args.dir.is_some() {
@@ -83,9 +94,10 @@ pub fn run(args: &DemoArgs) -> Result<()> {
             " (temporary, removed at the end)"
         }
     );
+    outln!("backend {}", args.backend.describe());
     let result = lifecycle(&dir, &provider, args.key_type);
     if args.dir.is_none() {
-        println!("removing {}", dir.display());
+        outln!("removing {}", dir.display());
     }
     result
 }
@@ -114,7 +126,7 @@ fn lifecycle(dir: &Path, provider: &Provider, key_type: KeyTypeArg) -> Result<()
         KeyType::Rsa2048 => "RSA-2048",
         KeyType::P256 => "P-256",
     };
-    println!(
+    outln!(
         "setup  test PKI ({kind}, tamid {}) in {} ({:.1} ms)",
         pki.tamid,
         pki_dir.display(),
@@ -125,7 +137,7 @@ fn lifecycle(dir: &Path, provider: &Provider, key_type: KeyTypeArg) -> Result<()
     let tee_dir = dir.join("tee");
     let tee = crate::tee::init(&pki_dir, &tee_dir, crate::tee::DEFAULT_NAME, *provider)?;
     let tee_name = tee.config().name.clone();
-    println!(
+    outln!(
         "setup  software TEE {tee_name:?}, did {}..., state in {} ({:.1} ms)",
         &hex(tee.did().as_bytes())[..16],
         tee_dir.display(),
@@ -137,7 +149,7 @@ fn lifecycle(dir: &Path, provider: &Provider, key_type: KeyTypeArg) -> Result<()
     let t = Instant::now();
     let (server, app) =
         crate::tam::serve(&pki_dir, SocketAddr::from(([127, 0, 0, 1], 0)), provider)?;
-    println!(
+    outln!(
         "setup  TAM serving OTrP over HTTP on {} ({:.1} ms)",
         server.url(),
         ms(t.elapsed())
@@ -175,9 +187,13 @@ fn lifecycle(dir: &Path, provider: &Provider, key_type: KeyTypeArg) -> Result<()
         return Err(e);
     }
 
-    println!(
+    outln!(
         "{:>3}  {:<17} {:>9} {:>9} {:>12}  result (as the TAM saw it)",
-        "#", "message", "request", "response", "time"
+        "#",
+        "message",
+        "request",
+        "response",
+        "time"
     );
     let seen = app.seen.lock().map(|s| s.clone()).unwrap_or_default();
     let mut n = 0;
@@ -209,7 +225,7 @@ fn lifecycle(dir: &Path, provider: &Provider, key_type: KeyTypeArg) -> Result<()
                 n += 1;
                 print_step(n, name, *request, *response, *ms, result);
             }
-            Entry::Text(t) => print!("{t}"),
+            Entry::Text(t) => out!("{t}"),
         }
     }
     let failed: Vec<&Seen> = seen.iter().filter(|s| !s.ok).collect();
@@ -223,10 +239,10 @@ fn lifecycle(dir: &Path, provider: &Provider, key_type: KeyTypeArg) -> Result<()
         )));
     }
     if let Some(tee) = broker.endpoint(&tee_name) {
-        println!("device state at the end:");
-        print!("{}", indent(&crate::tee::table(tee)));
+        outln!("device state at the end:");
+        out!("{}", indent(&crate::tee::table(tee)));
     }
-    println!(
+    outln!(
         "done: {n} steps, {} HTTP round trips, {:.1} ms",
         report.exchanges.len(),
         ms(started.elapsed())
@@ -235,7 +251,7 @@ fn lifecycle(dir: &Path, provider: &Provider, key_type: KeyTypeArg) -> Result<()
 }
 
 fn print_step(n: usize, message: &str, request: usize, response: usize, ms: f64, result: &str) {
-    println!(
+    outln!(
         "{:>3}  {:<17} {:>9} {:>9} {:>9.1} ms  {result}",
         n,
         message,

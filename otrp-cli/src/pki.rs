@@ -12,7 +12,7 @@ use otrp_test_pki::{
 };
 
 use crate::KeyTypeArg;
-use crate::util::{Error, Result, now, read_certificates, read_text, write_stdout};
+use crate::util::{Error, Result, now, outln, read_certificates, read_text, write_stdout};
 
 #[derive(Subcommand, Debug)]
 pub enum PkiCmd {
@@ -82,7 +82,7 @@ pub fn run(cmd: PkiCmd) -> Result<()> {
     match cmd {
         PkiCmd::Init { dir, key_type } => {
             init(&dir, key_type)?;
-            println!("test PKI written to {} (see README.txt)", dir.display());
+            outln!("test PKI written to {} (see README.txt)", dir.display());
             Ok(())
         }
         PkiCmd::Issue {
@@ -93,7 +93,7 @@ pub fn run(cmd: PkiCmd) -> Result<()> {
         } => {
             let written = issue(&dir, role, &name, tamid.as_deref())?;
             for p in written {
-                println!("{}", p.display());
+                outln!("{}", p.display());
             }
             Ok(())
         }

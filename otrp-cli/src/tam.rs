@@ -13,7 +13,7 @@ use otrp_core::tam::{Command, DeviceState, Event, Tam, TeeResult};
 use otrp_http::{Input, ServerConfig, SessionEnd, Step, TamApp, TamServer};
 use otrp_test_pki::{Cert, Key, OcspResponseBuilder};
 
-use crate::util::{Error, Result, now, read_certificates, read_pkcs8, read_text};
+use crate::util::{Error, Result, now, outln, read_certificates, read_pkcs8, read_text};
 
 /// `otrp tam serve` arguments.
 #[derive(clap::Args, Debug)]
@@ -288,12 +288,12 @@ pub fn run_serve(args: &ServeArgs) -> Result<()> {
     if let Ok(mut slot) = app.finished.lock() {
         *slot = Some(tx);
     }
-    println!("TAM listening on {}", server.url());
+    outln!("TAM listening on {}", server.url());
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
     let mut ended = 0;
     while let Ok(line) = rx.recv() {
-        println!("{line}");
+        outln!("{line}");
         let _ = std::io::stdout().flush();
         ended += 1;
         if args.sessions.is_some_and(|n| ended >= n) {

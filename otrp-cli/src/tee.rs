@@ -19,7 +19,8 @@ use otrp_soft_tee::{SoftIdentity, SoftTeeOptions};
 use serde::{Deserialize, Serialize};
 
 use crate::util::{
-    Error, Result, hex, now, read_certificates, read_input, read_pkcs8, read_text, write_stdout,
+    Error, Result, hex, now, outln, read_certificates, read_input, read_pkcs8, read_text,
+    write_stdout,
 };
 
 /// The default routing name of a TEE.
@@ -74,7 +75,7 @@ pub fn run(cmd: TeeCmd) -> Result<()> {
     match cmd {
         TeeCmd::Init { pki, state, name } => {
             let tee = init(&pki, &state, &name, provider)?;
-            println!(
+            outln!(
                 "software TEE {name:?} (did {}) initialised in {}",
                 hex(tee.did().as_bytes()),
                 state.display()

@@ -7,6 +7,25 @@ use std::time::{Duration, SystemTime};
 
 use otrp_core::pki::UnixTime;
 
+/// `println!` that does not panic when stdout is closed (`otrp demo | head`):
+/// output is best effort, the command's result is its exit status.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `print!` that does not panic when stdout is closed.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+pub(crate) use {out, outln};
+
 /// A command's failure: one line for stderr.
 #[derive(Debug)]
 pub struct Error(String);

@@ -1,7 +1,7 @@
 //! `otrp demo` (the README's first command) and the usage contract: the
 //! whole lifecycle, one line per step, the device state, exit 0, the
-//! temporary directory removed; `--dir` kept; `--backend ring` refused with
-//! one line; usage errors.
+//! temporary directory removed; `--dir` kept; both backends and both key
+//! types; `tam serve` + `agent` over HTTP; usage errors.
 
 mod support;
 
@@ -99,10 +99,13 @@ fn demo_in_a_given_directory_keeps_it() {
 }
 
 #[test]
-fn ring_backend_is_refused_clearly_until_it_lands() {
-    let line = otrp(&["demo", "--backend", "ring"], b"").fails();
-    assert!(line.contains("ring"), "{line}");
-    assert!(line.contains("--backend rustcrypto"), "{line}");
+fn demo_with_the_ring_backend() {
+    let out = otrp(&["demo", "--backend", "ring"], b"").ok();
+    check_output(&out);
+    assert!(
+        out.contains("backend ring (otrp-crypto-ring composed"),
+        "{out}"
+    );
 }
 
 #[test]
