@@ -24,6 +24,34 @@
 //!                                     └─► other: payload's "tee" ──► that TEE's answer
 //!                         unknown / unreachable / busy ──► OTrPBrokerError
 //! ```
+//!
+//! A TEE that cannot answer gets the TAM an `OTrPBrokerError`:
+//!
+//! ```
+//! use otrp_core::broker::{Answer, Broker, EndpointError, TaQuery, TeeEndpoint};
+//! use otrp_core::message::{ErrorCode, Limits};
+//! use otrp_core::pki::UnixTime;
+//!
+//! /// A TEE driver that is always busy.
+//! struct Busy;
+//!
+//! impl TeeEndpoint for Busy {
+//!     fn process(&mut self, _: &[u8], _: UnixTime) -> Result<Vec<u8>, EndpointError> {
+//!         Err(EndpointError::Busy)
+//!     }
+//!     fn ta_information(&mut self, _: &TaQuery, _: UnixTime) -> Result<Vec<u8>, EndpointError> {
+//!         Err(EndpointError::Busy)
+//!     }
+//! }
+//!
+//! let mut broker: Broker<Busy> = Broker::new(Limits::DEFAULT);
+//! broker.register("tee-1", Busy);
+//! let now = UnixTime::since_unix_epoch(core::time::Duration::from_secs(2_000_000_000));
+//! let answer = broker.process(br#"{"GetDeviceStateRequest": {}}"#, now);
+//! let Answer::Error { error, .. } = &answer else { panic!() };
+//! assert_eq!(error.errcode, ErrorCode::AgentTeeBusy);
+//! assert!(answer.bytes().starts_with(br#"{"OTrPBrokerError":"#));
+//! ```
 
 mod ta_info;
 
@@ -300,7 +328,6 @@ impl<E: TeeEndpoint> Broker<E> {
             }
         };
         let info = routing_of(&env);
-        debug_assert_eq!(env.direction, Direction::Request);
         if info.kind == MessageKind::GetDeviceState {
             return self.broadcast(message, info, now);
         }
