@@ -16,6 +16,9 @@
 //!   hooks a TEE vendor implements (spec 9.1 to 9.3, "processing at a TEE").
 //! - [`tam`]: the TAM side, a sans-IO [`tam::TamSession`] that builds the
 //!   requests of all seven commands and checks every response.
+//! - [`broker`]: the OTrP Broker, routing TAM messages to TEEs
+//!   (ProcessOTrPMessage, 6.4.1), `OTrPBrokerError` (section 10) and
+//!   GetTAInformation (6.4.2).
 //!
 //! ## JWS and JWE over a provider
 //!
@@ -142,6 +145,7 @@
 
 extern crate alloc;
 
+pub mod broker;
 pub mod crypto;
 pub mod jose;
 pub mod message;

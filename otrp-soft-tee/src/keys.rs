@@ -121,6 +121,15 @@ impl SpAikKeys for SoftSpAik {
             .map_err(|_| HookError::Failed("sealed SP AIK"))?;
         Ok(key)
     }
+
+    fn signer(&self, sealed: &[u8]) -> Result<Box<dyn JwsSigner>, HookError> {
+        let key = self
+            .provider
+            .key_loader
+            .private_key_from_pkcs8_der(sealed)
+            .map_err(|_| HookError::Failed("sealed SP AIK"))?;
+        Ok(key)
+    }
 }
 
 /// Firmware attestation in software (9.1.3): a TFW key signs the UTF-8

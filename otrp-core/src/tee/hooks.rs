@@ -69,6 +69,13 @@ pub trait SpAikKeys {
     /// The private key of a sealed SP AIK, for unwrapping an
     /// `encrypted_ta.key` (9.3.1.1).
     fn decrypter(&self, sealed: &[u8]) -> Result<Box<dyn CekDecrypter>, HookError>;
+    /// The private key of a sealed SP AIK as a signer, for GetTAInformation
+    /// (6.4.2: "The message is signed with TEE SP AIK private key"). The
+    /// default refuses: a TEE without it cannot answer TA queries.
+    fn signer(&self, sealed: &[u8]) -> Result<Box<dyn JwsSigner>, HookError> {
+        let _ = sealed;
+        Err(HookError::Failed("SP AIK signing not supported"))
+    }
 }
 
 /// The name of a blob in [`SecureStorage`]: a TA binary, personalization

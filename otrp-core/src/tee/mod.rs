@@ -11,6 +11,9 @@
 //!                      └─ one storage Commit (all or nothing)
 //! ```
 //!
+//! [`Tee::ta_information`] answers the broker's GetTAInformation (6.4.2),
+//! signed with the SP's TEE SP AIK ([`SpAikKeys::signer`]).
+//!
 //! Everything platform-specific is a hook ([`hooks`]): the TEE identity
 //! (certificate, signing and CEK unwrapping with a key that may stay in
 //! hardware), SP AIK keys, secure storage, TA decryption and verification,
@@ -47,6 +50,7 @@ mod agent;
 mod commands;
 mod error;
 pub mod hooks;
+mod query;
 mod state;
 
 pub use agent::{Tee, TeeConfig};
