@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod fixtures;
+pub mod fuzz;
 pub mod memfs;
 pub mod providers;
 pub mod random;
