@@ -11,6 +11,8 @@
 
 pub mod fixtures;
 pub mod fuzz;
+pub mod install;
+pub mod measure;
 pub mod memfs;
 pub mod providers;
 pub mod random;

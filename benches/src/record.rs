@@ -157,7 +157,8 @@ impl Call {
             }
             Call::SpAikLoad(p, sealed) => {
                 let aik = otrp_soft_tee::SoftSpAik::new(*p);
-                std::hint::black_box(aik.decrypter(sealed).map(|_| ()).expect("SP AIK"));
+                let key = aik.decrypter(sealed).expect("SP AIK");
+                std::hint::black_box(&key);
             }
         }
     }
