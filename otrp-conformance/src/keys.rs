@@ -2,7 +2,8 @@
 //! provider under test.
 
 use otrp_core::crypto::{
-    EncryptionKey, JwsAlg, KeyAlg, KeyKind, PrivateKey, Provider, PublicKey, SecretBytes,
+    CryptoError, EncryptionKey, JwsAlg, KeyAlg, KeyKind, PrivateKey, Provider, PublicKey,
+    SecretBytes,
 };
 use otrp_core::jose::{Jwk, Secret};
 
@@ -14,15 +15,18 @@ pub struct TestKeys {
     pub p256: Box<dyn PrivateKey>,
     /// ECDSA/ECDH P-384.
     pub p384: Box<dyn PrivateKey>,
-    /// A 128-bit key-encryption key.
-    pub kek128: (SecretBytes, Box<dyn PrivateKey>),
-    /// A 256-bit key-encryption key.
-    pub kek256: (SecretBytes, Box<dyn PrivateKey>),
+    /// A 128-bit key-encryption key, if the key loader holds `oct` keys
+    /// (ring's does not).
+    pub kek128: Kek,
+    /// A 256-bit key-encryption key, if the key loader holds `oct` keys.
+    pub kek256: Kek,
     publics: Vec<PublicKey>,
 }
 
 impl TestKeys {
-    /// Loads the fixed keys with `provider`'s key loader.
+    /// Loads the fixed keys with `provider`'s key loader. RSA, P-256 and
+    /// P-384 keys must load; symmetric keys are left out when the loader
+    /// answers `Unsupported` for them (any other refusal is a failure).
     pub fn load(provider: &Provider) -> Self {
         let load = |der: &[u8]| {
             provider
@@ -39,13 +43,11 @@ impl TestKeys {
                 k: Some(Secret::encode(bytes)),
                 ..Jwk::default()
             };
-            (
-                SecretBytes::from_slice(bytes),
-                provider
-                    .key_loader
-                    .private_key_from_jwk(&jwk)
-                    .expect("oct key"),
-            )
+            match provider.key_loader.private_key_from_jwk(&jwk) {
+                Ok(key) => Some((SecretBytes::from_slice(bytes), key)),
+                Err(CryptoError::Unsupported(_)) => None,
+                Err(e) => panic!("oct key: {e}"),
+            }
         };
         let publics = [&rsa, &p256, &p384]
             .iter()
@@ -81,19 +83,21 @@ impl TestKeys {
     }
 
     /// The recipient key (to encrypt to) and the decrypter for a key
-    /// management algorithm; ECDH variants use P-256.
+    /// management algorithm; ECDH variants use P-256. Panics for A128KW /
+    /// A256KW when the loader holds no `oct` keys (see [`Self::try_recipient`]).
     pub fn recipient(&self, alg: KeyAlg) -> (EncryptionKey<'_>, &dyn PrivateKey) {
+        self.try_recipient(alg)
+            .unwrap_or_else(|| panic!("the key loader holds no oct key for {alg}"))
+    }
+
+    /// Like [`Self::recipient`], but `None` for A128KW / A256KW when the
+    /// key loader holds no `oct` keys.
+    pub fn try_recipient(&self, alg: KeyAlg) -> Option<(EncryptionKey<'_>, &dyn PrivateKey)> {
         match alg.key_kind() {
-            KeyKind::Rsa => (EncryptionKey::Public(&self.publics[0]), self.rsa.as_ref()),
-            KeyKind::Oct(16) => (
-                EncryptionKey::Symmetric(&self.kek128.0),
-                self.kek128.1.as_ref(),
-            ),
-            KeyKind::Oct(_) => (
-                EncryptionKey::Symmetric(&self.kek256.0),
-                self.kek256.1.as_ref(),
-            ),
-            _ => (EncryptionKey::Public(&self.publics[1]), self.p256.as_ref()),
+            KeyKind::Rsa => Some((EncryptionKey::Public(&self.publics[0]), self.rsa.as_ref())),
+            KeyKind::Oct(16) => oct(&self.kek128),
+            KeyKind::Oct(_) => oct(&self.kek256),
+            _ => Some((EncryptionKey::Public(&self.publics[1]), self.p256.as_ref())),
         }
     }
 
@@ -101,4 +105,13 @@ impl TestKeys {
     pub fn recipient_p384(&self) -> (EncryptionKey<'_>, &dyn PrivateKey) {
         (EncryptionKey::Public(&self.publics[2]), self.p384.as_ref())
     }
+}
+
+/// A symmetric key-encryption key and the loaded key, absent when the
+/// provider's loader holds no `oct` keys.
+pub type Kek = Option<(SecretBytes, Box<dyn PrivateKey>)>;
+
+fn oct(kek: &Kek) -> Option<(EncryptionKey<'_>, &dyn PrivateKey)> {
+    kek.as_ref()
+        .map(|(k, key)| (EncryptionKey::Symmetric(k), key.as_ref()))
 }

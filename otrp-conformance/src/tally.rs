@@ -33,16 +33,24 @@ impl Tally {
         *self.skipped.entry(reason.into()).or_default() += 1;
     }
 
+    /// Records one vector skipped because the provider or its keys answered
+    /// [`CryptoError::Unsupported`](otrp_core::crypto::CryptoError::Unsupported)
+    /// for `what` (reason "provider lacks `what`").
+    pub fn lacks(&mut self, what: &str) {
+        self.skip(format!("provider lacks {what}"));
+    }
+
     /// Total skipped.
     pub fn skipped_total(&self) -> usize {
         self.skipped.values().sum()
     }
 
     /// Prints the tally (shown by `cargo test -- --nocapture` and in CI logs
-    /// of failing runs) and checks that something ran.
+    /// of failing runs). It does not insist that something ran: a partial
+    /// provider (ring, say) may legitimately skip a whole file, so callers
+    /// pin the exact counts they expect instead.
     pub fn finish(self) -> Self {
         println!("{self}");
-        assert!(self.ran > 0, "{}: no vector ran", self.name);
         self
     }
 }

@@ -6,12 +6,14 @@
 //! and [`CekDecrypter`] over its hardware keys.
 
 mod alg;
+mod compose;
 mod error;
 mod key;
 mod provider;
 mod traits;
 
 pub use alg::{ContentAlg, Curve, HashAlg, JwsAlg, KeyAlg, KeyKind};
+pub use compose::{ComposedKeyLoader, SplitKey};
 pub use error::CryptoError;
 pub use key::{
     AgreementParams, Cek, EcPublicKey, EncryptionKey, PublicKey, RsaPublicKey, SecretBytes,

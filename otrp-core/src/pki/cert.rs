@@ -17,6 +17,7 @@ use x509_cert::Certificate;
 use x509_cert::ext::pkix::KeyUsage;
 
 use super::CertError;
+use crate::crypto::{CryptoError, Curve, EcPublicKey, PublicKey, RsaPublicKey};
 
 /// The smallest RSA modulus accepted for any key, in bits (spec 4.4 item 3).
 pub const MIN_RSA_BITS: u32 = 2048;
@@ -37,6 +38,59 @@ pub fn spki_of_certificate(der: &[u8]) -> Result<Vec<u8>, CertError> {
         .subject_public_key_info
         .to_der()
         .map_err(|_| CertError::Malformed)
+}
+
+/// A DER SubjectPublicKeyInfo (RFC 5280 4.1.2.7) as a [`PublicKey`]:
+/// `rsaEncryption` with a PKCS#1 `RSAPublicKey`, or `id-ecPublicKey` on the
+/// named curve P-256 or P-384 with an uncompressed point (spec 4.4). Format
+/// only, for backends with no SPKI parser of their own (ring): the key size
+/// policy and whether the point lies on the curve stay with the backend that
+/// uses the key. Anything else is [`CryptoError::InvalidKey`].
+pub fn public_key_from_spki_der(der: &[u8]) -> Result<PublicKey, CryptoError> {
+    let spki = SubjectPublicKeyInfoOwned::from_der(der).map_err(|_| CryptoError::InvalidKey)?;
+    let alg = &spki.algorithm;
+    let key = spki
+        .subject_public_key
+        .as_bytes()
+        .ok_or(CryptoError::InvalidKey)?;
+    if alg.oid == RSA_ENCRYPTION {
+        // RFC 3279 2.3.1: the parameters are NULL.
+        if alg.parameters.as_ref().is_some_and(|p| !p.is_null()) {
+            return Err(CryptoError::InvalidKey);
+        }
+        let (n, e) = rsa_public_parts(key).ok_or(CryptoError::InvalidKey)?;
+        return RsaPublicKey::new(n, e).map(PublicKey::Rsa);
+    }
+    if alg.oid == ID_EC_PUBLIC_KEY {
+        let curve = alg
+            .parameters
+            .as_ref()
+            .and_then(|p| p.decode_as::<ObjectIdentifier>().ok())
+            .ok_or(CryptoError::InvalidKey)?;
+        let curve = if curve == SECP_256_R_1 {
+            Curve::P256
+        } else if curve == SECP_384_R_1 {
+            Curve::P384
+        } else {
+            return Err(CryptoError::InvalidKey);
+        };
+        return EcPublicKey::from_sec1_uncompressed(curve, key).map(PublicKey::Ec);
+    }
+    Err(CryptoError::InvalidKey)
+}
+
+/// Modulus and exponent of a PKCS#1 `RSAPublicKey` (RFC 8017 A.1.1).
+fn rsa_public_parts(pkcs1: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut reader = SliceReader::new(pkcs1).ok()?;
+    let (n, e) = reader
+        .sequence(|seq| {
+            let n = UintRef::decode(seq)?;
+            let e = UintRef::decode(seq)?;
+            Ok((n, e))
+        })
+        .ok()?;
+    reader.finish(()).ok()?;
+    Some((n.as_bytes(), e.as_bytes()))
 }
 
 /// RSA of at least [`MIN_RSA_BITS`], or EC on P-256 or P-384 (spec 4.4).
@@ -191,5 +245,47 @@ impl webpki::ExtendedKeyUsageValidator for EkuPolicy {
         } else {
             Err(webpki::Error::RequiredEkuNotFound)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RSA_CERT: &[u8] = include_bytes!("../../../test-pki/rsa/tam.der");
+    const EC_CERT: &[u8] = include_bytes!("../../../test-pki/ec/tam.der");
+
+    #[test]
+    fn spki_parses_rsa_and_ec() {
+        let rsa = public_key_from_spki_der(&spki_of_certificate(RSA_CERT).unwrap()).unwrap();
+        assert!(matches!(rsa, PublicKey::Rsa(ref k) if k.bits() == 2048 && k.e() == [1, 0, 1]));
+        let spki = spki_of_certificate(EC_CERT).unwrap();
+        let ec = public_key_from_spki_der(&spki).unwrap();
+        // The point is the last 65 bytes of a P-256 SPKI.
+        let PublicKey::Ec(ec) = ec else {
+            panic!("EC key expected")
+        };
+        assert_eq!(ec.curve(), Curve::P256);
+        assert_eq!(ec.to_sec1_uncompressed(), &spki[spki.len() - 65..]);
+    }
+
+    #[test]
+    fn spki_refusals() {
+        let spki = spki_of_certificate(EC_CERT).unwrap();
+        // Truncated, trailing garbage, empty.
+        assert!(public_key_from_spki_der(&spki[..spki.len() - 1]).is_err());
+        let mut long = spki.clone();
+        long.push(0);
+        assert!(public_key_from_spki_der(&long).is_err());
+        assert!(public_key_from_spki_der(&[]).is_err());
+        // A compressed point (02 || x) is refused: JWK and OTrP use uncompressed.
+        let mut compressed = spki.clone();
+        let point = compressed.len() - 65;
+        assert_eq!(compressed[point], 4);
+        compressed[point] = 2;
+        assert_eq!(
+            public_key_from_spki_der(&compressed),
+            Err(CryptoError::InvalidKey)
+        );
     }
 }

@@ -19,7 +19,7 @@ mod error;
 mod id;
 mod ocsp;
 
-pub use cert::{MIN_RSA_BITS, spki_of_certificate};
+pub use cert::{MIN_RSA_BITS, public_key_from_spki_der, spki_of_certificate};
 pub use chain::{
     CertPolicy, TamCertificate, TeeCertificate, TrustAnchors, ValidatedChain, check_sp_certificate,
     validate_chain, validate_tam_chain, validate_tee_chain, validate_tfw_certificate,

@@ -32,8 +32,15 @@ pub fn now() -> UnixTime {
     UnixTime::since_unix_epoch(Duration::from_secs(2_082_758_400))
 }
 
+/// The provider under test: RustCrypto, or the composed ring + RustCrypto
+/// provider in the test targets whose name ends in `_composed` (which
+/// include a test file of this directory unchanged).
 pub fn provider() -> Provider {
-    otrp_crypto_rustcrypto::provider()
+    if env!("CARGO_CRATE_NAME").ends_with("_composed") {
+        otrp_crypto_ring::composed_provider()
+    } else {
+        otrp_crypto_rustcrypto::provider()
+    }
 }
 
 /// `rsa` or `ec`.

@@ -1,0 +1,78 @@
+//! JWS verification (RFC 7518 section 3) with ring.
+
+use otrp_core::crypto::{CryptoError, Curve, JwsAlg, KeyKind, PublicKey, SignatureVerifier};
+use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
+
+/// The smallest RSA modulus accepted, in bits (spec 4.4 item 3); ring's
+/// `RSA_*_2048_8192_*` parameters enforce the same floor.
+pub const MIN_RSA_BITS: usize = 2048;
+
+/// The largest RSA modulus ring verifies, in bits.
+pub const MAX_RSA_BITS: usize = 8192;
+
+/// Verification of one JWS algorithm with ring.
+#[derive(Clone, Copy, Debug)]
+pub struct RingVerifier(JwsAlg);
+
+/// RS256: RSASSA-PKCS1-v1_5 with SHA-256.
+pub static RS256: RingVerifier = RingVerifier(JwsAlg::Rs256);
+/// RS384: RSASSA-PKCS1-v1_5 with SHA-384.
+pub static RS384: RingVerifier = RingVerifier(JwsAlg::Rs384);
+/// RS512: RSASSA-PKCS1-v1_5 with SHA-512.
+pub static RS512: RingVerifier = RingVerifier(JwsAlg::Rs512);
+/// PS256: RSASSA-PSS with SHA-256 (MGF1-SHA-256, 32-byte salt).
+pub static PS256: RingVerifier = RingVerifier(JwsAlg::Ps256);
+/// PS384: RSASSA-PSS with SHA-384 (MGF1-SHA-384, 48-byte salt).
+pub static PS384: RingVerifier = RingVerifier(JwsAlg::Ps384);
+/// PS512: RSASSA-PSS with SHA-512 (MGF1-SHA-512, 64-byte salt).
+pub static PS512: RingVerifier = RingVerifier(JwsAlg::Ps512);
+/// ES256: ECDSA on P-256 with SHA-256, `r || s` signatures.
+pub static ES256: RingVerifier = RingVerifier(JwsAlg::Es256);
+/// ES384: ECDSA on P-384 with SHA-384, `r || s` signatures.
+pub static ES384: RingVerifier = RingVerifier(JwsAlg::Es384);
+
+fn rsa_params(alg: JwsAlg) -> Option<&'static signature::RsaParameters> {
+    Some(match alg {
+        JwsAlg::Rs256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+        JwsAlg::Rs384 => &signature::RSA_PKCS1_2048_8192_SHA384,
+        JwsAlg::Rs512 => &signature::RSA_PKCS1_2048_8192_SHA512,
+        JwsAlg::Ps256 => &signature::RSA_PSS_2048_8192_SHA256,
+        JwsAlg::Ps384 => &signature::RSA_PSS_2048_8192_SHA384,
+        JwsAlg::Ps512 => &signature::RSA_PSS_2048_8192_SHA512,
+        JwsAlg::Es256 | JwsAlg::Es384 => return None,
+    })
+}
+
+fn ecdsa_params(curve: Curve) -> &'static signature::EcdsaVerificationAlgorithm {
+    match curve {
+        Curve::P256 => &signature::ECDSA_P256_SHA256_FIXED,
+        Curve::P384 => &signature::ECDSA_P384_SHA384_FIXED,
+    }
+}
+
+impl SignatureVerifier for RingVerifier {
+    fn algorithm(&self) -> JwsAlg {
+        self.0
+    }
+
+    fn verify(&self, key: &PublicKey, message: &[u8], signature: &[u8]) -> Result<(), CryptoError> {
+        match (self.0.key_kind(), key) {
+            (KeyKind::Rsa, PublicKey::Rsa(k)) => {
+                if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&k.bits()) {
+                    return Err(CryptoError::InvalidKey);
+                }
+                let params = rsa_params(self.0).ok_or(CryptoError::KeyMismatch)?;
+                RsaPublicKeyComponents { n: k.n(), e: k.e() }
+                    .verify(params, message, signature)
+                    .map_err(|_| CryptoError::BadSignature)
+            }
+            (KeyKind::Ec(curve), PublicKey::Ec(k)) if k.curve() == curve => {
+                // ring checks that the point lies on the curve.
+                UnparsedPublicKey::new(ecdsa_params(curve), k.to_sec1_uncompressed())
+                    .verify(message, signature)
+                    .map_err(|_| CryptoError::BadSignature)
+            }
+            _ => Err(CryptoError::KeyMismatch),
+        }
+    }
+}
