@@ -142,7 +142,7 @@ fn print_peak(peak: usize) {
             (*n, frames.join(" < "))
         })
         .collect();
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     let traced: usize = rows.iter().map(|r| r.0).sum();
     println!("live blocks >= 64 KiB at the peak: {traced} of {peak} B");
     for (n, frames) in rows {

@@ -157,6 +157,11 @@ fn benches(c: &mut Criterion) {
         jwe_decrypt(c, name, provider, &keys);
         jwe_createsd(c, name, provider);
     }
+    for (name, provider) in providers::signature_only() {
+        // ring has no JWE key management: JWS only.
+        let keys = TestKeys::load(&provider);
+        jws_verify(c, name, provider, &keys);
+    }
 }
 
 fn config() -> Criterion {

@@ -17,14 +17,14 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use otrp_benches::fixtures::cert;
 use otrp_benches::measure::{tam_calls, tee_calls, verify_request, verify_request_calls};
 use otrp_benches::{Kind, Scenario, now, providers};
+use otrp_core::crypto::Provider;
 use otrp_core::message::MessageKind;
 use otrp_core::pki::TrustAnchors;
 use otrp_core::tam::TamSession;
 use std::hint::black_box;
 use std::time::Duration;
 
-fn gds_verify(c: &mut Criterion, name: &str, s: &Scenario) {
-    let provider = s.tee.provider;
+fn gds_verify(c: &mut Criterion, name: &str, provider: Provider, s: &Scenario) {
     let anchors =
         TrustAnchors::from_certificates([cert(s.kind, "tam-root").as_slice()]).expect("TAM root");
     let request = &s.step(MessageKind::GetDeviceState).request;
@@ -79,7 +79,13 @@ fn benches(c: &mut Criterion) {
     for (name, provider) in providers::all() {
         for kind in Kind::BOTH {
             let s = Scenario::run(kind, provider, 4096);
-            gds_verify(c, name, &s);
+            gds_verify(c, name, provider, &s);
+            if name == "rustcrypto" {
+                // Verification only: ring verifies the same request.
+                for (name, provider) in providers::signature_only() {
+                    gds_verify(c, name, provider, &s);
+                }
+            }
             tee(c, name, &s);
             tam(c, name, &s);
         }

@@ -14,10 +14,18 @@ fn provider() -> otrp_core::crypto::Provider {
 
 #[test]
 fn lifecycle_steps_replay_from_their_snapshots() {
-    for kind in Kind::BOTH {
-        let s = Scenario::run(kind, provider(), 4096);
+    for (name, provider) in otrp_benches::providers::all() {
+        for kind in Kind::BOTH {
+            lifecycle(name, kind, provider);
+        }
+    }
+}
+
+fn lifecycle(name: &str, kind: Kind, provider: otrp_core::crypto::Provider) {
+    {
+        let s = Scenario::run(kind, provider, 4096);
         let kinds: Vec<MessageKind> = s.steps.iter().map(|s| s.kind).collect();
-        assert_eq!(kinds.len(), 7, "{kind:?}");
+        assert_eq!(kinds.len(), 7, "{name} {kind:?}");
         for step in &s.steps {
             // The TEE answers the request again from its snapshot...
             let mut tee = s.tee.open(step.tee_before.snapshot());
@@ -26,11 +34,19 @@ fn lifecycle_steps_replay_from_their_snapshots() {
             let mut session = TamSession::resume(&s.tam, step.tam_before.clone());
             match session.handle_response(&answer, now()).unwrap() {
                 Event::DeviceState(_) | Event::Success { .. } => {}
-                other => panic!("{kind:?} {:?}: {other:?}", step.kind),
+                other => panic!("{name} {kind:?} {:?}: {other:?}", step.kind),
             }
             // The same request twice is a replay: refused.
             let again = tee.handle(&step.request, now()).unwrap();
             assert_ne!(again, answer);
+            // The raw baselines record and replay on this provider.
+            let calls = otrp_benches::measure::tee_calls(&s, step);
+            assert!(
+                calls.0.iter().any(|c| matches!(c, Call::Sign(..))),
+                "{name}"
+            );
+            calls.replay(provider.secure_random);
+            otrp_benches::measure::tam_calls(&s, step).replay(provider.secure_random);
         }
     }
 }
