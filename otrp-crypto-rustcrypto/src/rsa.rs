@@ -204,7 +204,7 @@ impl RsaPrivateKey {
         use rsa::traits::PrivateKeyParts;
         use zeroize::Zeroize;
         // Copy out, then wipe the temporaries (they are secret).
-        fn take(mut bytes: Box<[u8]>) -> Zeroizing<Vec<u8>> {
+        fn take(mut bytes: alloc::boxed::Box<[u8]>) -> Zeroizing<Vec<u8>> {
             let out = Zeroizing::new(bytes.to_vec());
             bytes.zeroize();
             out
