@@ -2,15 +2,22 @@
 //! run: JWS verification of a 1 KiB payload (parse + header checks + verify)
 //! against the bare signature check, and JWE decryption against the bare CEK
 //! recovery plus content decryption. The ratio of each pair is the cost of
-//! the protocol layer.
+//! the protocol layer. Also JWE decryption of real CreateSD content (the
+//! TAM session's request to the soft TEE: RSA1_5 + A128CBC-HS256 with the
+//! RSA fixtures, ECDH-ES+A128KW + A128CBC-HS256 with the P-256 ones)
+//! against the raw key transport (RSA decrypt, or ECDH + AES key unwrap)
+//! plus AES-CBC + HMAC. Every provider of `otrp_benches::providers::all()`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use otrp_benches::fixtures::private_key;
+use otrp_benches::{Kind, Scenario, providers};
 use otrp_conformance::keys::TestKeys;
-use otrp_core::crypto::{ContentAlg, JwsAlg, KeyAlg, Provider};
+use otrp_core::crypto::{CekDecrypter, ContentAlg, JwsAlg, KeyAlg, Provider};
 use otrp_core::jose::{Header, Jwe, JwePolicy, Jws};
+use otrp_core::message::{Envelope, Limits, MessageKind};
 use std::hint::black_box;
 
-fn jws_verify(c: &mut Criterion, provider: Provider, keys: &TestKeys) {
+fn jws_verify(c: &mut Criterion, name: &str, provider: Provider, keys: &TestKeys) {
     let payload = vec![b'a'; 1024];
     for alg in [JwsAlg::Rs256, JwsAlg::Es256] {
         let jws = Jws::sign(
@@ -28,7 +35,7 @@ fn jws_verify(c: &mut Criterion, provider: Provider, keys: &TestKeys) {
         let (input, sig) = compact.rsplit_once('.').expect("compact");
         let sig = otrp_core::jose::b64::decode_url(sig, "sig").expect("sig");
         let verifier = provider.signature_verifier(alg).expect("verifier");
-        let mut group = c.benchmark_group(format!("jws_verify_1k/{alg}"));
+        let mut group = c.benchmark_group(format!("jws_verify_1k/{name}/{alg}"));
         group.bench_function("otrp", |b| {
             b.iter(|| {
                 let jws = Jws::parse(black_box(text.as_bytes())).expect("parse");
@@ -42,7 +49,7 @@ fn jws_verify(c: &mut Criterion, provider: Provider, keys: &TestKeys) {
     }
 }
 
-fn jwe_decrypt(c: &mut Criterion, provider: Provider, keys: &TestKeys) {
+fn jwe_decrypt(c: &mut Criterion, name: &str, provider: Provider, keys: &TestKeys) {
     let plaintext = vec![b'c'; 512];
     let enc = ContentAlg::A128CbcHs256;
     for alg in [KeyAlg::Rsa1_5, KeyAlg::EcdhEsA128Kw] {
@@ -65,7 +72,62 @@ fn jwe_decrypt(c: &mut Criterion, provider: Provider, keys: &TestKeys) {
         let decode = |s: &str| otrp_core::jose::b64::decode_url(s, "part").expect("part");
         let (iv, ct, tag) = (decode(parts[2]), decode(parts[3]), decode(parts[4]));
         let aad = parts[0].as_bytes().to_vec();
-        let mut group = c.benchmark_group(format!("jwe_decrypt_512/{alg}+{enc}"));
+        let mut group = c.benchmark_group(format!("jwe_decrypt_512/{name}/{alg}+{enc}"));
+        group.bench_function("otrp", |b| {
+            b.iter(|| {
+                let jwe = Jwe::parse(black_box(text.as_bytes())).expect("parse");
+                jwe.decrypt(&provider, decrypter, &policy).expect("decrypt")
+            })
+        });
+        group.bench_function("raw", |b| {
+            b.iter(|| {
+                let cek = decrypter
+                    .decrypt_cek(alg, enc, black_box(&params), &ek, provider.secure_random)
+                    .expect("cek");
+                let mut buf = ct.clone();
+                cipher
+                    .decrypt(&cek, &iv, &aad, &mut buf, &tag)
+                    .expect("decrypt");
+                buf
+            })
+        });
+        group.finish();
+    }
+}
+
+/// The content JWE of the CreateSD request of the lifecycle of `kind`.
+fn createsd_content(s: &Scenario) -> Jwe {
+    let step = s.step(MessageKind::CreateSd);
+    let env = Envelope::parse(&step.request, &Limits::DEFAULT).expect("request");
+    let jws = Jws::parse_json(&env.jws_bytes()).expect("JWS");
+    let payload: serde_json::Value =
+        serde_json::from_slice(&jws.unverified_payload().expect("payload")).expect("JSON");
+    serde_json::from_value(payload["CreateSDTBSRequest"]["content"].clone()).expect("content")
+}
+
+fn jwe_createsd(c: &mut Criterion, name: &str, provider: Provider) {
+    let enc = ContentAlg::A128CbcHs256;
+    for kind in Kind::BOTH {
+        let s = Scenario::run(kind, provider, 4096);
+        let jwe = createsd_content(&s);
+        let text = jwe.to_general_json();
+        let header = jwe.recipient_header(0).expect("recipient").expect("header");
+        let alg = header.key_alg().expect("alg");
+        let params = header.agreement_params().expect("params");
+        let tee_key = private_key(&provider, kind, "tee");
+        let decrypter: &dyn CekDecrypter = tee_key.as_ref();
+        let policy = JwePolicy {
+            key_algs: &[alg],
+            content_algs: &[enc],
+        };
+        let cipher = provider.content_cipher(enc).expect("cipher");
+        let ek = jwe.recipients()[0].encrypted_key().to_vec();
+        let compact = jwe.to_compact().expect("compact");
+        let parts: Vec<&str> = compact.split('.').collect();
+        let decode = |s: &str| otrp_core::jose::b64::decode_url(s, "part").expect("part");
+        let (iv, ct, tag) = (decode(parts[2]), decode(parts[3]), decode(parts[4]));
+        let aad = parts[0].as_bytes().to_vec();
+        let mut group = c.benchmark_group(format!("jwe_createsd/{name}/{alg}+{enc}"));
         group.bench_function("otrp", |b| {
             b.iter(|| {
                 let jwe = Jwe::parse(black_box(text.as_bytes())).expect("parse");
@@ -89,11 +151,29 @@ fn jwe_decrypt(c: &mut Criterion, provider: Provider, keys: &TestKeys) {
 }
 
 fn benches(c: &mut Criterion) {
-    let provider = otrp_crypto_rustcrypto::provider();
-    let keys = TestKeys::load(&provider);
-    jws_verify(c, provider, &keys);
-    jwe_decrypt(c, provider, &keys);
+    for (name, provider) in providers::all() {
+        let keys = TestKeys::load(&provider);
+        jws_verify(c, name, provider, &keys);
+        jwe_decrypt(c, name, provider, &keys);
+        jwe_createsd(c, name, provider);
+    }
+    for (name, provider) in providers::signature_only() {
+        // ring has no JWE key management: JWS only.
+        let keys = TestKeys::load(&provider);
+        jws_verify(c, name, provider, &keys);
+    }
 }
 
-criterion_group!(jose, benches);
+fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(30)
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(2))
+}
+
+criterion_group! {
+    name = jose;
+    config = config();
+    targets = benches
+}
 criterion_main!(jose);

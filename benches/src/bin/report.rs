@@ -1,0 +1,134 @@
+//! Prints a markdown table of the benchmark ratios from criterion's
+//! results (`<target>/criterion/**/new/estimates.json`) and the InstallTA
+//! peak heap (`<target>/criterion/install_ta_heap/*.json`).
+//!
+//! `cargo bench -p otrp-benches && cargo run -p otrp-benches --bin report`
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(Into::into)
+        .unwrap_or_else(|| otrp_benches::fixtures::repo_dir().join("target"))
+}
+
+/// (group, function) -> (mean ns, throughput bytes).
+fn collect(dir: &Path, out: &mut BTreeMap<(String, String), (f64, Option<u64>)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if !p.is_dir() {
+            continue;
+        }
+        if p.file_name().is_some_and(|n| n == "new") {
+            let read = |f: &str| -> Option<Value> {
+                serde_json::from_slice(&std::fs::read(p.join(f)).ok()?).ok()
+            };
+            if let (Some(b), Some(est)) = (read("benchmark.json"), read("estimates.json")) {
+                let group = b["group_id"].as_str().unwrap_or("").to_string();
+                let func = b["function_id"].as_str().unwrap_or("").to_string();
+                let mean = est["mean"]["point_estimate"].as_f64().unwrap_or(f64::NAN);
+                let tp = b["throughput"]["Bytes"].as_u64();
+                out.insert((group, func), (mean, tp));
+            }
+        } else {
+            collect(&p, out);
+        }
+    }
+}
+
+fn time(ns: f64) -> String {
+    if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else {
+        format!("{:.1} µs", ns / 1e3)
+    }
+}
+
+fn main() {
+    let root = target_dir().join("criterion");
+    let mut results = BTreeMap::new();
+    collect(&root, &mut results);
+    if results.is_empty() {
+        eprintln!(
+            "no criterion results under {} (run `cargo bench -p otrp-benches` first)",
+            root.display()
+        );
+        std::process::exit(1);
+    }
+    let groups: Vec<String> = {
+        let mut g: Vec<String> = results.keys().map(|(g, _)| g.clone()).collect();
+        g.dedup();
+        g
+    };
+    println!("| benchmark | otrp | raw | otrp / raw | overhead | target | met |");
+    println!("|---|---:|---:|---:|---:|---|---|");
+    for g in &groups {
+        let get = |f: &str| results.get(&(g.clone(), f.to_string())).copied();
+        let Some((otrp, tp)) = get("otrp") else {
+            continue;
+        };
+        let baselines: Vec<(&str, (f64, Option<u64>))> = ["raw", "primitives"]
+            .iter()
+            .filter_map(|f| get(f).map(|r| (*f, r)))
+            .collect();
+        for (which, (raw, _)) in baselines {
+            let ratio = otrp / raw;
+            let (target, met) = if g.starts_with("install_ta") && which == "raw" {
+                let share = raw / otrp;
+                (
+                    format!("≥ 50% of raw throughput ({:.0}%)", share * 100.0),
+                    share >= 0.5,
+                )
+            } else {
+                ("≤ 5% overhead".to_string(), ratio <= 1.05)
+            };
+            let label = if which == "raw" {
+                g.clone()
+            } else {
+                format!("{g} (all primitives)")
+            };
+            let extra = tp
+                .map(|b| format!(" ({:.0} MB/s)", b as f64 / otrp * 1e3))
+                .unwrap_or_default();
+            println!(
+                "| {label} | {}{extra} | {} | {ratio:.2} | {:+.1}% | {target} | {} |",
+                time(otrp),
+                time(raw),
+                (ratio - 1.0) * 100.0,
+                if met { "yes" } else { "no" }
+            );
+        }
+    }
+    let heap_dir = root.join("install_ta_heap");
+    if let Ok(entries) = std::fs::read_dir(&heap_dir) {
+        let mut rows: Vec<Value> = entries
+            .flatten()
+            .filter_map(|e| serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok())
+            .collect();
+        rows.sort_by_key(|v| (v["provider"].to_string(), v["size_mib"].as_u64()));
+        println!();
+        println!(
+            "| InstallTA peak heap | TA image | request | peak heap | × TA | allocations | target | met |"
+        );
+        println!("|---|---:|---:|---:|---:|---:|---|---|");
+        for v in rows {
+            let ratio = v["ratio"].as_f64().unwrap_or(f64::NAN);
+            println!(
+                "| {}/{} MiB | {} B | {} B | {} B | {ratio:.2} | {} | ≤ 3× | {} |",
+                v["provider"].as_str().unwrap_or(""),
+                v["size_mib"],
+                v["ta_bytes"],
+                v["request_bytes"],
+                v["peak_bytes"],
+                v["allocations"],
+                if ratio <= 3.0 { "yes" } else { "no" }
+            );
+        }
+    }
+}

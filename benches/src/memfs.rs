@@ -1,0 +1,97 @@
+//! An in-memory [`Fs`] for the soft TEE, so benchmarks and fuzz targets
+//! measure the protocol rather than the disk, and can restore a storage
+//! snapshot before every iteration.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use otrp_soft_tee::Fs;
+
+/// Files in memory. Clones share the files; [`MemFs::snapshot`] copies
+/// them.
+#[derive(Clone, Debug, Default)]
+pub struct MemFs {
+    files: Arc<Mutex<BTreeMap<PathBuf, Vec<u8>>>>,
+}
+
+impl MemFs {
+    /// An empty file system.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An independent copy of the current files.
+    pub fn snapshot(&self) -> MemFs {
+        let files = self.lock().clone();
+        MemFs {
+            files: Arc::new(Mutex::new(files)),
+        }
+    }
+
+    /// Total bytes stored.
+    pub fn bytes(&self) -> usize {
+        self.lock().values().map(Vec::len).sum()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<PathBuf, Vec<u8>>> {
+        self.files.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn not_found(path: &Path) -> io::Error {
+    io::Error::new(io::ErrorKind::NotFound, path.display().to_string())
+}
+
+impl Fs for MemFs {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        self.lock()
+            .get(path)
+            .cloned()
+            .ok_or_else(|| not_found(path))
+    }
+
+    fn write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
+        self.lock().insert(path.to_path_buf(), data.to_vec());
+        Ok(())
+    }
+
+    fn fsync_file(&self, path: &Path) -> io::Result<()> {
+        if self.lock().contains_key(path) {
+            Ok(())
+        } else {
+            Err(not_found(path))
+        }
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        let mut files = self.lock();
+        let data = files.remove(from).ok_or_else(|| not_found(from))?;
+        files.insert(to.to_path_buf(), data);
+        Ok(())
+    }
+
+    fn fsync_dir(&self, _dir: &Path) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn remove(&self, path: &Path) -> io::Result<()> {
+        self.lock()
+            .remove(path)
+            .map(|_| ())
+            .ok_or_else(|| not_found(path))
+    }
+
+    fn list(&self, dir: &Path) -> io::Result<Vec<(String, u64)>> {
+        Ok(self
+            .lock()
+            .iter()
+            .filter(|(p, _)| p.parent() == Some(dir))
+            .filter_map(|(p, d)| {
+                let name = p.file_name()?.to_str()?.to_string();
+                Some((name, d.len() as u64))
+            })
+            .collect())
+    }
+}

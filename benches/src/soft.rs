@@ -1,0 +1,126 @@
+//! The soft TEE of a fixture hierarchy, assembled so that reopening it over
+//! a storage snapshot is cheap: the TEE and firmware keys are parsed once
+//! and shared.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use otrp_core::crypto::{CekDecrypter, JwsSigner, Provider};
+use otrp_core::message::TfwData;
+use otrp_core::pki::TrustAnchors;
+use otrp_core::tee::{Firmware, FirmwareError, Tee, TeeConfig, TeeHooks, TeeIdentity};
+use otrp_soft_tee::{SoftFirmware, SoftIdentity, SoftSpAik, SoftStorage, SoftTaPlatform};
+
+use crate::fixtures::{Kind, cert, pkcs8_der};
+use crate::memfs::MemFs;
+
+/// The soft TEE's routing name.
+pub const TEE_NAME: &str = "soft-tee";
+
+/// Keys and configuration of a soft TEE (test-pki `tee`, `tfw`, trusting
+/// `tam-root`).
+#[derive(Clone)]
+pub struct TeeParts {
+    /// The hierarchy.
+    pub kind: Kind,
+    /// The provider the TEE runs on.
+    pub provider: Provider,
+    identity: Arc<SoftIdentity>,
+    firmware: Arc<SoftFirmware>,
+    config: TeeConfig,
+    dir: PathBuf,
+}
+
+impl std::fmt::Debug for TeeParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TeeParts")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+struct SharedIdentity(Arc<SoftIdentity>);
+
+impl TeeIdentity for SharedIdentity {
+    fn certificate(&self) -> &[u8] {
+        self.0.certificate()
+    }
+    fn ca_certificates(&self) -> &[Vec<u8>] {
+        self.0.ca_certificates()
+    }
+    fn signer(&self) -> &dyn JwsSigner {
+        self.0.signer()
+    }
+    fn decrypter(&self) -> &dyn CekDecrypter {
+        self.0.decrypter()
+    }
+}
+
+struct SharedFirmware(Arc<SoftFirmware>);
+
+impl Firmware for SharedFirmware {
+    fn attest(&self, tbs: &[u8]) -> Result<TfwData, FirmwareError> {
+        self.0.attest(tbs)
+    }
+}
+
+impl TeeParts {
+    /// The soft TEE of `kind` on `provider`, with firmware attestation.
+    pub fn new(kind: Kind, provider: Provider) -> Self {
+        let identity = SoftIdentity::from_der(
+            &provider,
+            cert(kind, "tee"),
+            vec![cert(kind, "tee-ca"), cert(kind, "tee-root")],
+            &pkcs8_der(kind, "tee"),
+        )
+        .expect("TEE identity");
+        let firmware = SoftFirmware::new(
+            provider,
+            cert(kind, "tfw"),
+            &pkcs8_der(kind, "tfw"),
+            kind.sig_alg(),
+        )
+        .expect("firmware key");
+        let anchors =
+            TrustAnchors::from_certificates([cert(kind, "tam-root").as_slice()]).expect("TAM root");
+        let dir = std::env::temp_dir().join("otrp-benches-memfs");
+        TeeParts {
+            kind,
+            provider,
+            identity: Arc::new(identity),
+            firmware: Arc::new(firmware),
+            config: TeeConfig::new(TEE_NAME, anchors),
+            dir,
+        }
+    }
+
+    /// The TEE configuration.
+    pub fn config(&self) -> &TeeConfig {
+        &self.config
+    }
+
+    /// The hooks of a soft TEE whose storage is `fs`, running on
+    /// `provider` (normally [`TeeParts::provider`]).
+    pub fn hooks(&self, fs: MemFs, provider: Provider) -> TeeHooks {
+        let storage =
+            SoftStorage::open(&self.dir, Arc::new(fs), provider).expect("in-memory storage");
+        TeeHooks {
+            identity: Box::new(SharedIdentity(self.identity.clone())),
+            sp_aik: Box::new(SoftSpAik::new(provider)),
+            storage: Box::new(storage),
+            ta: Box::new(SoftTaPlatform),
+            firmware: Some(Box::new(SharedFirmware(self.firmware.clone()))),
+            clock: None,
+        }
+    }
+
+    /// Opens the TEE over `fs` (a fresh [`MemFs`] is a fresh device).
+    pub fn open(&self, fs: MemFs) -> Tee {
+        Tee::open(
+            self.config.clone(),
+            self.provider,
+            self.hooks(fs, self.provider),
+        )
+        .expect("open the soft TEE")
+    }
+}
