@@ -105,6 +105,7 @@ fn main() {
             );
         }
     }
+    peer_table(&groups, &results);
     let heap_dir = root.join("install_ta_heap");
     if let Ok(entries) = std::fs::read_dir(&heap_dir) {
         let mut rows: Vec<Value> = entries
@@ -130,5 +131,40 @@ fn main() {
                 if ratio <= 3.0 { "yes" } else { "no" }
             );
         }
+    }
+}
+
+/// The peer comparison (benches/peer.rs, feature `peer`): per hot path, our
+/// time on each backend and its ratio to josekit, plus aws-lc against its
+/// raw primitive (issue targets: <= 1.0 to josekit, <= 1.10 to raw).
+fn peer_table(groups: &[String], results: &BTreeMap<(String, String), (f64, Option<u64>)>) {
+    let peer: Vec<&String> = groups.iter().filter(|g| g.starts_with("peer/")).collect();
+    if peer.is_empty() {
+        return;
+    }
+    println!();
+    println!("| hot path | josekit | rustcrypto (÷ josekit) | aws-lc (÷ josekit) | aws-lc ÷ raw |");
+    println!("|---|---:|---:|---:|---:|");
+    for g in peer {
+        let get = |f: &str| results.get(&(g.clone(), f.to_string())).map(|r| r.0);
+        let Some(josekit) = get("josekit") else {
+            continue;
+        };
+        let cell = |f: &str| {
+            get(f).map_or("-".to_string(), |t| {
+                format!("{} ({:.2})", time(t), t / josekit)
+            })
+        };
+        let raw = match (get("aws-lc"), get("aws-lc-raw")) {
+            (Some(ours), Some(raw)) => format!("{:.2}", ours / raw),
+            _ => "-".to_string(),
+        };
+        println!(
+            "| {} | {} | {} | {} | {raw} |",
+            g.trim_start_matches("peer/"),
+            time(josekit),
+            cell("rustcrypto"),
+            cell("aws-lc")
+        );
     }
 }

@@ -128,10 +128,23 @@ impl SecureRandom for SeededRandom {
     }
 }
 
-/// The RustCrypto provider over a seeded random source (leaked: tests only).
+/// The provider under test over a seeded random source (leaked: tests
+/// only), chosen by the test target's name: `*_composed` (ring + RustCrypto)
+/// and `*_aws_lc` targets include a test file of this directory unchanged;
+/// all others use RustCrypto.
 pub fn provider(seed: &str) -> Provider {
     let random: &'static SeededRandom = Box::leak(Box::new(SeededRandom::new(seed.as_bytes())));
-    otrp_crypto_rustcrypto::provider_with_random(random)
+    let target = env!("CARGO_CRATE_NAME");
+    if target.ends_with("_composed") {
+        Provider {
+            secure_random: random,
+            ..otrp_crypto_ring::composed_provider()
+        }
+    } else if target.ends_with("_aws_lc") {
+        otrp_crypto_aws_lc::provider_with_random(random)
+    } else {
+        otrp_crypto_rustcrypto::provider_with_random(random)
+    }
 }
 
 /// A TAM of `kind` with certificate `tam_name` (`tam`, `tam-rid`, ...),
