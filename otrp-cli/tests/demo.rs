@@ -68,6 +68,8 @@ fn demo_runs_the_lifecycle_and_removes_its_directory() {
     let out = otrp(&["demo"], b"").ok();
     let dir = check_output(&out);
     assert!(out.contains("(temporary, removed at the end)"));
+    // The default backend is the fastest complete one (docs/performance.md).
+    assert!(out.contains("backend aws-lc (otrp-crypto-aws-lc"), "{out}");
     assert!(
         !std::path::Path::new(&dir).exists(),
         "{dir} was not removed"
