@@ -22,6 +22,8 @@ pub mod security;
 pub mod tally;
 pub mod wycheproof;
 
+/// Re-exported for [`complete_provider_suite!`].
+pub use otrp_core;
 pub use rng::QueueRandom;
 pub use tally::Tally;
 
@@ -71,4 +73,117 @@ pub fn lacking_crypto<T>(result: &Result<T, CryptoError>) -> Option<&'static str
         Err(CryptoError::Unsupported(what)) => Some(what),
         _ => None,
     }
+}
+
+/// Generates the whole conformance suite as `#[test]` functions for a
+/// *complete* provider (one that offers every algorithm OTrP names), with
+/// the vector counts pinned: a change in what runs must be deliberate.
+/// Every complete backend's `tests/conformance.rs` is one invocation:
+///
+/// ```text
+/// otrp_conformance::complete_provider_suite!(otrp_crypto_rustcrypto::provider());
+/// ```
+#[macro_export]
+macro_rules! complete_provider_suite {
+    ($provider:expr) => {
+        use $crate::otrp_core::crypto::{ContentAlg, Provider};
+        use $crate::{cookbook, roundtrip, security, wycheproof};
+
+        fn provider() -> Provider {
+            $provider
+        }
+
+        #[test]
+        fn cookbook_jws() {
+            let tally = cookbook::jws(provider());
+            assert_eq!(tally.ran, 3, "{tally}");
+        }
+
+        #[test]
+        fn cookbook_jwe() {
+            let tally = cookbook::jwe(provider());
+            assert_eq!(tally.ran, 10, "{tally}");
+        }
+
+        #[test]
+        fn wycheproof_jws() {
+            let tally = wycheproof::jws(provider());
+            assert_eq!(tally.ran, 359, "{tally}");
+        }
+
+        #[test]
+        fn wycheproof_jwe() {
+            let tally = wycheproof::jwe(provider());
+            assert_eq!(tally.ran, 110, "{tally}");
+        }
+
+        #[test]
+        fn wycheproof_a128cbc_hs256() {
+            let tally =
+                wycheproof::cbc_hmac(provider(), "a128cbc_hs256_test", ContentAlg::A128CbcHs256);
+            assert_eq!(tally.ran, 94, "{tally}");
+        }
+
+        #[test]
+        fn wycheproof_a256cbc_hs512() {
+            let tally =
+                wycheproof::cbc_hmac(provider(), "a256cbc_hs512_test", ContentAlg::A256CbcHs512);
+            assert_eq!(tally.ran, 94, "{tally}");
+        }
+
+        #[test]
+        fn wycheproof_ecdsa_p256() {
+            let tally = wycheproof::ecdsa_p256(provider());
+            assert_eq!(tally.ran, 262, "{tally}");
+        }
+
+        #[test]
+        fn wycheproof_rsa_signature() {
+            let tally = wycheproof::rsa_pkcs1_signature(provider());
+            assert_eq!(tally.ran, 259, "{tally}");
+        }
+
+        #[test]
+        fn wycheproof_rsa1_5() {
+            let tally = wycheproof::rsa1_5(provider());
+            assert_eq!(tally.ran, 27, "{tally}");
+        }
+
+        #[test]
+        fn wycheproof_aes_kw() {
+            let tally = wycheproof::aes_kw(provider());
+            assert_eq!(tally.ran, 101, "{tally}");
+        }
+
+        #[test]
+        fn wycheproof_ecdh_p256() {
+            let tally = wycheproof::ecdh_p256(provider());
+            assert_eq!(tally.ran, 612, "{tally}");
+        }
+
+        #[test]
+        fn jws_round_trips_and_flips() {
+            roundtrip::jws(provider(), 12);
+        }
+
+        #[test]
+        fn jwe_round_trips_and_flips() {
+            roundtrip::jwe(provider(), 6);
+        }
+
+        #[test]
+        fn jws_refusals() {
+            security::jws_refusals(provider());
+        }
+
+        #[test]
+        fn jwe_refusals() {
+            security::jwe_refusals(provider());
+        }
+
+        #[test]
+        fn parsers_never_panic() {
+            security::no_panics(512);
+        }
+    };
 }
