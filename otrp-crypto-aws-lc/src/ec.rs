@@ -135,27 +135,16 @@ pub(crate) fn concat_kdf(
     apv: &[u8],
     key_len: usize,
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    let len32 = |n: usize| u32::try_from(n).map_err(|_| CryptoError::InvalidLength);
-    let key_bits = key_len
-        .checked_mul(8)
-        .ok_or(CryptoError::InvalidLength)
-        .and_then(len32)?;
-    let mut out = Zeroizing::new(Vec::with_capacity(key_len + 32));
-    let mut counter: u32 = 1;
-    while out.len() < key_len {
+    let mut sha256 = |parts: &[&[u8]]| {
         let mut h = digest::Context::new(&digest::SHA256);
-        h.update(&counter.to_be_bytes());
-        h.update(z);
-        for field in [algorithm_id.as_bytes(), apu, apv] {
-            h.update(&len32(field.len())?.to_be_bytes());
-            h.update(field);
+        for part in parts {
+            h.update(part);
         }
-        h.update(&key_bits.to_be_bytes());
-        out.extend_from_slice(h.finish().as_ref());
-        counter = counter.checked_add(1).ok_or(CryptoError::InvalidLength)?;
-    }
-    out.truncate(key_len);
-    Ok(out)
+        let mut block = Zeroizing::new([0u8; 32]);
+        block.copy_from_slice(h.finish().as_ref());
+        block
+    };
+    otrp_core::crypto::concat_kdf(&mut sha256, z, algorithm_id, apu, apv, key_len)
 }
 
 /// The key-wrapping key length for an ECDH-ES+AxxxKW algorithm, or `None`

@@ -125,31 +125,16 @@ pub(crate) fn concat_kdf(
     apv: &[u8],
     key_len: usize,
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    let len32 = |n: usize| u32::try_from(n).map_err(|_| CryptoError::InvalidLength);
-    let key_bits = key_len
-        .checked_mul(8)
-        .ok_or(CryptoError::InvalidLength)
-        .and_then(len32)?;
-    let mut other_info = Vec::with_capacity(16 + algorithm_id.len() + apu.len() + apv.len());
-    for field in [algorithm_id.as_bytes(), apu, apv] {
-        other_info.extend_from_slice(&len32(field.len())?.to_be_bytes());
-        other_info.extend_from_slice(field);
-    }
-    other_info.extend_from_slice(&key_bits.to_be_bytes());
-
-    let mut out = Zeroizing::new(Vec::with_capacity(key_len + 32));
-    let mut counter: u32 = 1;
-    while out.len() < key_len {
+    let mut sha256 = |parts: &[&[u8]]| {
         let mut h = sha2::Sha256::new();
-        h.update(counter.to_be_bytes());
-        h.update(z);
-        h.update(&other_info);
-        let block = Zeroizing::new(h.finalize());
-        out.extend_from_slice(&block);
-        counter = counter.checked_add(1).ok_or(CryptoError::InvalidLength)?;
-    }
-    out.truncate(key_len);
-    Ok(out)
+        for part in parts {
+            h.update(part);
+        }
+        let mut block = Zeroizing::new([0u8; 32]);
+        block.copy_from_slice(&h.finalize());
+        block
+    };
+    otrp_core::crypto::concat_kdf(&mut sha256, z, algorithm_id, apu, apv, key_len)
 }
 
 /// The key-wrapping key length for an ECDH-ES+AxxxKW algorithm, or `None`

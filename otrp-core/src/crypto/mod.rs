@@ -8,6 +8,7 @@
 mod alg;
 mod compose;
 mod error;
+mod kdf;
 mod key;
 mod provider;
 mod traits;
@@ -15,6 +16,7 @@ mod traits;
 pub use alg::{ContentAlg, Curve, HashAlg, JwsAlg, KeyAlg, KeyKind};
 pub use compose::{ComposedKeyLoader, SplitKey};
 pub use error::CryptoError;
+pub use kdf::{Sha256Fn, concat_kdf};
 pub use key::{
     AgreementParams, Cek, EcPublicKey, EncryptionKey, PublicKey, RsaPublicKey, SecretBytes,
     WrappedCek,
