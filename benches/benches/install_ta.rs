@@ -10,6 +10,7 @@
 //! - `primitives`: every primitive call the request made, replayed (the
 //!   TA signature's SHA-256 over the image and the storage sealing
 //!   included), for the protocol overhead.
+#![allow(missing_docs)] // criterion_group! generates undocumented public functions
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use otrp_benches::install::{SIZES, ciphertadata, image_len, raw_decode_decrypt};

@@ -2,15 +2,23 @@
 //! TA images, measured with a counting global allocator (this binary only,
 //! so the allocator does not distort the timed benchmarks). The request
 //! bytes are allocated before the measurement starts: the figure is the
-//! agent's working memory on top of its input. Target: at most 3 times the
-//! TA size.
+//! agent's working memory on top of its input. Two variants: the
+//! whole-image TA hooks (`default`) and the streaming TA hook
+//! (`streaming`, issue 17). The TEE runs on its real storage, a directory
+//! on disk (as `otrp tee` does; a fresh temporary one per case), so the
+//! sealed TA it writes is on the disk, not on the heap: the peak is what the
+//! TEE holds in memory, measured (`disk_bytes`, what the directory grew by,
+//! is given for information).
 //!
 //! With `OTRP_HEAP_TRACE=1` it also prints, for the 1 MiB case, every
 //! block of 64 KiB or more that was live at the peak, with the otrp frames
-//! of its allocation's backtrace: where the memory goes.
+//! of its allocation's backtrace: where the memory goes
+//! (`OTRP_HEAP_TRACE=<bytes>` above 1: every block of at least that many
+//! bytes, to find the constant; slow).
 //!
 //! Results go to stdout and to `<target>/criterion/install_ta_heap/*.json`
 //! for `cargo run -p otrp-benches --bin report`.
+#![allow(unsafe_code)] // the counting allocator forwards to the system allocator
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::backtrace::Backtrace;
@@ -29,8 +37,9 @@ static PEAK: AtomicUsize = AtomicUsize::new(0);
 static COUNT: AtomicUsize = AtomicUsize::new(0);
 static TOTAL: AtomicUsize = AtomicUsize::new(0);
 
-/// Blocks of at least this size are traced when tracing is on.
-const LARGE: usize = 64 * 1024;
+/// Blocks of at least this size are traced when tracing is on (64 KiB
+/// unless `OTRP_HEAP_TRACE` gives another size).
+static LARGE: AtomicUsize = AtomicUsize::new(64 * 1024);
 static TRACING: AtomicBool = AtomicBool::new(false);
 type Live = Vec<(usize, usize, std::sync::Arc<Backtrace>)>;
 /// Live large blocks: (address, size, where allocated).
@@ -58,7 +67,7 @@ fn grow(n: usize, addr: usize) {
     let new_peak = PEAK.fetch_max(now, Relaxed) < now;
     COUNT.fetch_add(1, Relaxed);
     TOTAL.fetch_add(n, Relaxed);
-    if n >= LARGE {
+    if n >= LARGE.load(Relaxed) {
         hook(|| {
             let bt = std::sync::Arc::new(Backtrace::force_capture());
             if let Ok(mut live) = LIVE.lock() {
@@ -77,7 +86,7 @@ fn grow(n: usize, addr: usize) {
 
 fn shrink(n: usize, addr: usize) {
     CURRENT.fetch_sub(n, Relaxed);
-    if n >= LARGE {
+    if n >= LARGE.load(Relaxed) {
         hook(|| {
             if let Ok(mut live) = LIVE.lock() {
                 live.retain(|(a, _, _)| *a != addr);
@@ -144,7 +153,10 @@ fn print_peak(peak: usize) {
         .collect();
     rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     let traced: usize = rows.iter().map(|r| r.0).sum();
-    println!("live blocks >= 64 KiB at the peak: {traced} of {peak} B");
+    println!(
+        "live blocks >= {} B at the peak: {traced} of {peak} B",
+        LARGE.load(Relaxed)
+    );
     for (n, frames) in rows {
         println!("  {n:>9} B  {frames}");
     }
@@ -156,6 +168,15 @@ fn target_dir() -> std::path::PathBuf {
         .unwrap_or_else(|| otrp_benches::fixtures::repo_dir().join("target"))
 }
 
+/// The bytes of the files in `dir` (the TEE's storage on disk).
+fn disk_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .expect("storage directory")
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum()
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -163,12 +184,29 @@ fn main() {
     let out = target_dir().join("criterion/install_ta_heap");
     std::fs::create_dir_all(&out).expect("output directory");
     for (name, provider) in providers::all() {
-        for size in SIZES {
+        for (size, streaming) in SIZES.into_iter().flat_map(|n| [(n, false), (n, true)]) {
             let s = Scenario::run(Kind::Rsa, provider, size);
             let step = s.step(MessageKind::InstallTa);
             let ta = image_len(&ciphertadata(&s));
-            let mut tee = s.tee.open(step.tee_before.snapshot());
-            let trace = size == SIZES[0] && std::env::var_os("OTRP_HEAP_TRACE").is_some();
+            let parts = if streaming {
+                s.tee.clone().streaming()
+            } else {
+                s.tee.clone()
+            };
+            let dir = tempfile::Builder::new()
+                .prefix("otrp-install-ta-heap")
+                .tempdir()
+                .expect("temporary directory");
+            let mut tee = parts.open_on_disk(&step.tee_before, dir.path());
+            let disk_before = disk_bytes(dir.path());
+            let hooks = if streaming { "streaming" } else { "default" };
+            let trace_min = std::env::var("OTRP_HEAP_TRACE").ok();
+            if let Some(min) = trace_min.as_deref().and_then(|v| v.parse::<usize>().ok()) {
+                if min > 1 {
+                    LARGE.store(min, Relaxed);
+                }
+            }
+            let trace = size == SIZES[0] && trace_min.is_some();
             if let (Ok(mut live), Ok(mut at)) = (LIVE.lock(), AT_PEAK.lock()) {
                 live.clear();
                 at.clear();
@@ -186,24 +224,33 @@ fn main() {
             }
             let (count, total) = (COUNT.load(Relaxed), TOTAL.load(Relaxed));
             drop(answer);
+            drop(tee);
+            let disk = disk_bytes(dir.path()).saturating_sub(disk_before);
             let ratio = peak as f64 / ta as f64;
             println!(
-                "install_ta_heap/{name}/{}MiB: TA image {ta} B, request {} B, peak heap {peak} B ({ratio:.2}x the TA), {count} allocations, {total} B allocated in all",
+                "install_ta_heap/{name}/{hooks}/{}MiB: TA image {ta} B, request {} B, peak heap {peak} B ({ratio:.2}x the TA), disk +{disk} B, {count} allocations, {total} B allocated in all",
                 size >> 20,
                 step.request.len()
             );
             let json = serde_json::json!({
                 "provider": name,
+                "hooks": hooks,
                 "size_mib": size >> 20,
                 "ta_bytes": ta,
                 "request_bytes": step.request.len(),
                 "peak_bytes": peak,
                 "ratio": ratio,
+                "disk_bytes": disk,
                 "allocations": count,
                 "allocated_bytes": total,
             });
+            let file = if streaming {
+                format!("{name}-streaming-{}MiB.json", size >> 20)
+            } else {
+                format!("{name}-{}MiB.json", size >> 20)
+            };
             std::fs::write(
-                out.join(format!("{name}-{}MiB.json", size >> 20)),
+                out.join(file),
                 serde_json::to_vec_pretty(&json).expect("JSON"),
             )
             .expect("write result");

@@ -7,6 +7,7 @@
 //! RSA fixtures, ECDH-ES+A128KW + A128CBC-HS256 with the P-256 ones)
 //! against the raw key transport (RSA decrypt, or ECDH + AES key unwrap)
 //! plus AES-CBC + HMAC. Every provider of `otrp_benches::providers::all()`.
+#![allow(missing_docs)] // criterion_group! generates undocumented public functions
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use otrp_benches::fixtures::private_key;
@@ -67,11 +68,7 @@ fn jwe_decrypt(c: &mut Criterion, name: &str, provider: Provider, keys: &TestKey
         let header = jwe.recipient_header(0).expect("recipient").expect("header");
         let params = header.agreement_params().expect("params");
         let ek = jwe.recipients()[0].encrypted_key().to_vec();
-        let compact = jwe.to_compact().expect("compact");
-        let parts: Vec<&str> = compact.split('.').collect();
-        let decode = |s: &str| otrp_core::jose::b64::decode_url(s, "part").expect("part");
-        let (iv, ct, tag) = (decode(parts[2]), decode(parts[3]), decode(parts[4]));
-        let aad = parts[0].as_bytes().to_vec();
+        let (iv, ct, tag, aad) = raw_parts(&jwe);
         let mut group = c.benchmark_group(format!("jwe_decrypt_512/{name}/{alg}+{enc}"));
         group.bench_function("otrp", |b| {
             b.iter(|| {
@@ -95,11 +92,26 @@ fn jwe_decrypt(c: &mut Criterion, name: &str, provider: Provider, keys: &TestKey
     }
 }
 
+/// The IV, ciphertext, tag and AAD (the protected header's base64url text)
+/// of a JWE without `aad`, read from its general JSON serialization (OTrP's
+/// layout has no compact form).
+fn raw_parts(jwe: &Jwe) -> (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>) {
+    let json: serde_json::Value = serde_json::from_str(&jwe.to_general_json()).expect("JSON");
+    let text = |name: &str| json[name].as_str().expect("member").to_string();
+    let decode = |name: &str| otrp_core::jose::b64::decode_url(&text(name), "part").expect("part");
+    (
+        decode("iv"),
+        decode("ciphertext"),
+        decode("tag"),
+        text("protected").into_bytes(),
+    )
+}
+
 /// The content JWE of the CreateSD request of the lifecycle of `kind`.
 fn createsd_content(s: &Scenario) -> Jwe {
     let step = s.step(MessageKind::CreateSd);
     let env = Envelope::parse(&step.request, &Limits::DEFAULT).expect("request");
-    let jws = Jws::parse_json(&env.jws_bytes()).expect("JWS");
+    let jws = Jws::parse_json(env.jws_bytes()).expect("JWS");
     let payload: serde_json::Value =
         serde_json::from_slice(&jws.unverified_payload().expect("payload")).expect("JSON");
     serde_json::from_value(payload["CreateSDTBSRequest"]["content"].clone()).expect("content")
@@ -122,11 +134,7 @@ fn jwe_createsd(c: &mut Criterion, name: &str, provider: Provider) {
         };
         let cipher = provider.content_cipher(enc).expect("cipher");
         let ek = jwe.recipients()[0].encrypted_key().to_vec();
-        let compact = jwe.to_compact().expect("compact");
-        let parts: Vec<&str> = compact.split('.').collect();
-        let decode = |s: &str| otrp_core::jose::b64::decode_url(s, "part").expect("part");
-        let (iv, ct, tag) = (decode(parts[2]), decode(parts[3]), decode(parts[4]));
-        let aad = parts[0].as_bytes().to_vec();
+        let (iv, ct, tag, aad) = raw_parts(&jwe);
         let mut group = c.benchmark_group(format!("jwe_createsd/{name}/{alg}+{enc}"));
         group.bench_function("otrp", |b| {
             b.iter(|| {

@@ -18,6 +18,7 @@
 //!
 //! Run: `cargo bench -p otrp-benches --features peer --bench peer`
 //! (needs OpenSSL's headers: `apt-get install -y libssl-dev pkg-config`).
+#![allow(missing_docs)] // criterion_group! generates undocumented public functions
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -323,6 +324,7 @@ fn jwe_decrypt(c: &mut Criterion, b: &Backends, alg: KeyAlg) {
             otrp_core::crypto::EncryptionKey::Public(&public),
             Header::new(),
         )
+        .protected_recipient()
         .encrypt(&payload, &b.rustcrypto)
         .expect("encrypt")
         .to_compact()

@@ -12,6 +12,7 @@
 //! content ciphers, digests, key parsing, random draws, the soft TEE's TA
 //! cipher and SP AIK generation) that the operation made, recorded once
 //! with a recording provider. `otrp / raw - 1` is the protocol overhead.
+#![allow(missing_docs)] // criterion_group! generates undocumented public functions
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use otrp_benches::fixtures::cert;

@@ -8,6 +8,20 @@
 
 use std::sync::OnceLock;
 
+mod broker;
+mod http;
+mod tam;
+
+pub use broker::{BROKER_TEES, broker_route, broker_selector};
+pub use http::{
+    HTTP_MAX_SESSIONS, HttpConnection, HttpResponse, http_answer, http_config, http_connections,
+    http_input, http_open, http_post, http_responses, http_server, http_statuses,
+};
+pub use tam::{
+    TAM_ARRAY, TAM_EC, TAM_PLAINTEXT, TAM_TWICE, plaintext_payload, sign_response, tam_response,
+    tam_response_message, tam_selector,
+};
+
 use otrp_core::crypto::{
     CekDecrypter, ContentAlg, JwsAlg, KeyAlg, PrivateKey, Provider, PublicKey,
 };
@@ -288,7 +302,7 @@ pub fn encrypted_ta(data: &[u8]) {
     };
     let ta_key = otrp_core::crypto::SecretBytes::new(ta_key.unwrap_or_else(|| vec![7; 32]));
     for blob in blobs {
-        if let Ok(plain) = SoftTaPlatform.decrypt_ta_data(
+        if let Ok(plain) = SoftTaPlatform::whole_image().decrypt_ta_data(
             otrp_core::message::TaEncAlg::AesCbc,
             &ta_key,
             &iv.0,
@@ -300,6 +314,15 @@ pub fn encrypted_ta(data: &[u8]) {
             );
         }
     }
+}
+
+/// The unverified JWS payload of a single-envelope message.
+pub fn unverified_payload(message: &[u8]) -> Option<Vec<u8>> {
+    let env = Envelope::parse(message, &Limits::DEFAULT).ok()?;
+    Jws::parse_json(env.jws_bytes())
+        .ok()?
+        .unverified_payload()
+        .ok()
 }
 
 fn check_answer(response: &[u8]) {
@@ -397,7 +420,7 @@ pub fn tee_agent_signed(data: &[u8]) {
     };
     check_answer(&answer);
     let env = Envelope::parse(&answer, &Limits::DEFAULT).expect("answer");
-    let jws = Jws::parse_json(&env.jws_bytes()).expect("answer JWS");
+    let jws = Jws::parse_json(env.jws_bytes()).expect("answer JWS");
     let body: serde_json::Value =
         serde_json::from_slice(&jws.unverified_payload().expect("payload")).expect("JSON");
     let status = body

@@ -41,7 +41,7 @@ pub fn tam_calls(s: &Scenario, step: &Step) -> Calls {
 /// same public steps the agent takes before it looks at the payload.
 pub fn verify_request(provider: &Provider, anchors: &TrustAnchors, request: &[u8]) -> Vec<u8> {
     let env = parse_request(request, &Limits::DEFAULT).expect("request");
-    let jws = Jws::parse_json(&env.jws_bytes()).expect("JWS");
+    let jws = Jws::parse_json(env.jws_bytes()).expect("JWS");
     let sig = jws.signatures().first().expect("signature");
     let alg = sig.alg().expect("alg");
     let chain = sig.x5c().expect("x5c").expect("x5c present");

@@ -35,6 +35,21 @@ impl MemFs {
         self.lock().values().map(Vec::len).sum()
     }
 
+    /// Writes the files of directory `from` into the real directory `to`
+    /// (created if needed) under the same names, so that a state built in
+    /// memory can be opened on disk ([`crate::TeeParts::open_on_disk`]).
+    pub fn copy_to_disk(&self, from: &Path, to: &Path) -> io::Result<()> {
+        std::fs::create_dir_all(to)?;
+        for (path, data) in self.lock().iter() {
+            if let (Some(dir), Some(name)) = (path.parent(), path.file_name()) {
+                if dir == from {
+                    otrp_soft_tee::StdFs.write(&to.join(name), data)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<PathBuf, Vec<u8>>> {
         self.files.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -54,6 +69,16 @@ impl Fs for MemFs {
 
     fn write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
         self.lock().insert(path.to_path_buf(), data.to_vec());
+        Ok(())
+    }
+
+    /// Grows the file by exactly `data` (no doubling), so that the heap
+    /// this medium holds is the file's size, as with [`MemFs::write`].
+    fn append(&self, path: &Path, data: &[u8]) -> io::Result<()> {
+        let mut files = self.lock();
+        let file = files.get_mut(path).ok_or_else(|| not_found(path))?;
+        file.reserve_exact(data.len());
+        file.extend_from_slice(data);
         Ok(())
     }
 

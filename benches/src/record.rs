@@ -15,10 +15,9 @@ use std::sync::Arc;
 
 use otrp_core::crypto::{
     AgreementParams, Cek, CekDecrypter, ContentAlg, ContentCipher, CryptoError, Digest,
-    EncryptionKey, JwsAlg, JwsSigner, KeyAlg, KeyKind, KeyLoader, PrivateKey, Provider, PublicKey,
-    SecretBytes, SecureRandom, SignatureVerifier, WrappedCek,
+    EncryptionKey, JwsAlg, JwsSigner, KeyAlg, KeyComponents, KeyKind, KeyLoader, PrivateKey,
+    Provider, PublicKey, SecretBytes, SecureRandom, SignatureVerifier, WrappedCek,
 };
-use otrp_core::jose::Jwk;
 use otrp_core::message::TaEncAlg;
 use otrp_core::pki::UnixTime;
 use otrp_core::tee::{HookError, NewSpAik, SpAikKeys, TaError, TaPlatform, TeeHooks, VerifiedTa};
@@ -145,7 +144,7 @@ impl Call {
                 std::hint::black_box(b);
             }
             Call::TaDecrypt(key, iv, data) => {
-                let p = otrp_soft_tee::SoftTaPlatform;
+                let p = otrp_soft_tee::SoftTaPlatform::whole_image();
                 std::hint::black_box(
                     p.decrypt_ta_data(TaEncAlg::AesCbc, key, iv, data)
                         .expect("TA data"),
@@ -393,8 +392,11 @@ impl KeyLoader for RecLoader {
         let key = self.0.private_key_from_pkcs8_der(der)?;
         Ok(Box::new(RecKey(Arc::from(key))))
     }
-    fn private_key_from_jwk(&self, jwk: &Jwk) -> Result<Box<dyn PrivateKey>, CryptoError> {
-        let key = self.0.private_key_from_jwk(jwk)?;
+    fn private_key_from_components(
+        &self,
+        components: &KeyComponents,
+    ) -> Result<Box<dyn PrivateKey>, CryptoError> {
+        let key = self.0.private_key_from_components(components)?;
         Ok(Box::new(RecKey(Arc::from(key))))
     }
     fn public_key_from_spki_der(&self, der: &[u8]) -> Result<PublicKey, CryptoError> {

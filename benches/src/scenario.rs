@@ -67,14 +67,24 @@ pub fn tam(kind: Kind, provider: otrp_core::crypto::Provider) -> Tam {
     .with_ocspdat(vec![fixture(kind, "ocsp/tam-good-by-ca.der")])
 }
 
-/// A soft-TEE TA image of about `size` bytes (a JWS by the SP key over TA
-/// code of three quarters of `size`, base64url making up the rest).
-pub fn ta_image(kind: Kind, provider: &otrp_core::crypto::Provider, size: usize) -> Vec<u8> {
+/// A soft-TEE TA image of `ta1` at `version`, of about `size` bytes (a JWS
+/// by the SP key over TA code of three quarters of `size`, base64url making
+/// up the rest).
+pub fn ta_image(
+    kind: Kind,
+    provider: &otrp_core::crypto::Provider,
+    size: usize,
+    version: u64,
+) -> Vec<u8> {
     let code: Vec<u8> = (0..size * 3 / 4).map(|i| (i % 251) as u8).collect();
     let sp = private_key(provider, kind, "sp");
     otrp_soft_tee::sign_ta_image(
         &code,
-        Some("bench TA"),
+        &otrp_soft_tee::TaImageInfo {
+            taid: "ta1".into(),
+            version,
+            taname: Some("bench TA".into()),
+        },
         sp.as_ref(),
         kind.sig_alg(),
         provider,
@@ -108,7 +118,7 @@ pub fn commands(
             sdname: "sd1".into(),
             taid: "ta1".into(),
             spcert: None,
-            ta: ta_image(kind, provider, ta_size),
+            ta: ta_image(kind, provider, ta_size, 1),
             pdata: Some(b"personalization data".to_vec()),
         },
         Command::UpdateTa {
@@ -116,7 +126,7 @@ pub fn commands(
             sdname: "sd1".into(),
             taid: "ta1".into(),
             spcert: None,
-            ta: Some(ta_image(kind, provider, ta_size)),
+            ta: Some(ta_image(kind, provider, ta_size, 2)),
             pdata: None,
         },
         Command::DeleteTa {

@@ -2,14 +2,16 @@
 //! a storage snapshot is cheap: the TEE and firmware keys are parsed once
 //! and shared.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use otrp_core::crypto::{CekDecrypter, JwsSigner, Provider};
 use otrp_core::message::TfwData;
 use otrp_core::pki::TrustAnchors;
 use otrp_core::tee::{Firmware, FirmwareError, Tee, TeeConfig, TeeHooks, TeeIdentity};
-use otrp_soft_tee::{SoftFirmware, SoftIdentity, SoftSpAik, SoftStorage, SoftTaPlatform};
+use otrp_soft_tee::{
+    Fs, SoftFirmware, SoftIdentity, SoftSpAik, SoftStorage, SoftTaPlatform, StdFs,
+};
 
 use crate::fixtures::{Kind, cert, pkcs8_der};
 use crate::memfs::MemFs;
@@ -29,6 +31,8 @@ pub struct TeeParts {
     firmware: Arc<SoftFirmware>,
     config: TeeConfig,
     dir: PathBuf,
+    /// TAs through the streaming TA hook (else the whole-image hooks).
+    streaming: bool,
 }
 
 impl std::fmt::Debug for TeeParts {
@@ -91,7 +95,16 @@ impl TeeParts {
             firmware: Arc::new(firmware),
             config: TeeConfig::new(TEE_NAME, anchors),
             dir,
+            streaming: false,
         }
+    }
+
+    /// The same TEE taking TAs through the streaming TA hook
+    /// (`TaPlatform::begin_ta`) instead of the whole-image hooks, which
+    /// every other benchmark measures.
+    pub fn streaming(mut self) -> Self {
+        self.streaming = true;
+        self
     }
 
     /// The TEE configuration.
@@ -102,13 +115,21 @@ impl TeeParts {
     /// The hooks of a soft TEE whose storage is `fs`, running on
     /// `provider` (normally [`TeeParts::provider`]).
     pub fn hooks(&self, fs: MemFs, provider: Provider) -> TeeHooks {
-        let storage =
-            SoftStorage::open(&self.dir, Arc::new(fs), provider).expect("in-memory storage");
+        self.hooks_in(&self.dir, Arc::new(fs), provider)
+    }
+
+    /// The hooks of a soft TEE whose storage is the directory `dir` of `fs`.
+    fn hooks_in(&self, dir: &Path, fs: Arc<dyn Fs>, provider: Provider) -> TeeHooks {
+        let storage = SoftStorage::open(dir, fs, provider).expect("soft TEE storage");
         TeeHooks {
             identity: Box::new(SharedIdentity(self.identity.clone())),
             sp_aik: Box::new(SoftSpAik::new(provider)),
             storage: Box::new(storage),
-            ta: Box::new(SoftTaPlatform),
+            ta: Box::new(if self.streaming {
+                SoftTaPlatform::default()
+            } else {
+                SoftTaPlatform::whole_image()
+            }),
             firmware: Some(Box::new(SharedFirmware(self.firmware.clone()))),
             clock: None,
         }
@@ -120,6 +141,21 @@ impl TeeParts {
             self.config.clone(),
             self.provider,
             self.hooks(fs, self.provider),
+        )
+        .expect("open the soft TEE")
+    }
+
+    /// Opens the TEE on its real storage: the state of `fs` copied into
+    /// the directory `dir` on disk (the file system `otrp tee` uses), so
+    /// that what the TEE stores is on the disk, not on the heap (the heap
+    /// benchmark).
+    pub fn open_on_disk(&self, fs: &MemFs, dir: &Path) -> Tee {
+        fs.copy_to_disk(&self.dir, dir)
+            .expect("copy the TEE state to disk");
+        Tee::open(
+            self.config.clone(),
+            self.provider,
+            self.hooks_in(dir, Arc::new(StdFs), self.provider),
         )
         .expect("open the soft TEE")
     }

@@ -75,3 +75,27 @@ fn recording_captures_the_primitives_of_a_request() {
     assert!(none.0.is_empty());
     let _ = MemFs::new();
 }
+
+/// The heap benchmark's TEE on disk: the state of a snapshot is copied
+/// into a real directory, the InstallTA passes there, and the sealed TA
+/// lands in that directory (not in the snapshot).
+#[test]
+fn a_step_replays_on_disk() {
+    let s = Scenario::run(Kind::Rsa, provider(), 4096);
+    let step = s.step(MessageKind::InstallTa);
+    let dir = tempfile::tempdir().unwrap();
+    let before = step.tee_before.bytes();
+    let mut tee = s.tee.open_on_disk(&step.tee_before, dir.path());
+    let answer = tee.handle(&step.request, now()).unwrap();
+    let mut session = TamSession::resume(&s.tam, step.tam_before.clone());
+    assert!(matches!(
+        session.handle_response(&answer, now()).unwrap(),
+        Event::Success { .. }
+    ));
+    let on_disk: u64 = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    assert!(on_disk > before as u64 + 4096, "{on_disk} B on disk");
+    assert_eq!(step.tee_before.bytes(), before);
+}

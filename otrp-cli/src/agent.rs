@@ -8,7 +8,7 @@ use std::time::Instant;
 use otrp_core::broker::{Answer, Broker, routing_info};
 use otrp_core::message::{Direction, Limits};
 use otrp_core::tee::Tee;
-use otrp_http::{Agent, AgentReport, HandlerError};
+use otrp_http::{Agent, AgentError, AgentReport, HandlerError};
 
 use crate::util::{Error, Result, ms, now, outln};
 
@@ -20,12 +20,15 @@ pub struct AgentArgs {
     /// The software TEE's state directory (`otrp tee init`).
     #[arg(long)]
     pub state: PathBuf,
-    /// PEM root certificates for an https TAM.
-    #[arg(long)]
-    pub ca: Option<PathBuf>,
+    /// PEM root certificates the TAM's TLS certificate must chain to (an
+    /// https TAM needs it; `--ca` is the old name).
+    #[arg(long, alias = "ca")]
+    pub tam_root: Option<PathBuf>,
     /// Allow plain http to a host that is not a loopback address.
     #[arg(long)]
     pub insecure_http: bool,
+    #[command(flatten)]
+    pub wait: crate::tee::WaitArg,
 }
 
 /// One TAM message the device answered.
@@ -98,38 +101,65 @@ pub fn agent(url: &str, ca: Option<&std::path::Path>, insecure_http: bool) -> Re
         .allow_insecure_http(insecure_http);
     if let Some(path) = ca {
         agent = agent
-            .with_root_certificates_pem(&crate::util::read_text(path)?)
+            .with_root_certificates_pem_file(path)
             .map_err(|e| Error::msg(e.to_string()))?;
     }
     Ok(agent)
 }
 
-/// `otrp agent`.
+/// `otrp agent`: one session; the state directory stays locked for all of
+/// it. Each TAM message is printed as it is answered; a refusal by the TEE
+/// (or the broker) ends the command with exit status 3 once the TAM has
+/// ended the session.
 pub fn run(args: &AgentArgs) -> Result<()> {
     let provider = otrp_crypto_rustcrypto::provider();
-    let (tee, name) = crate::tee::open(&args.state, provider)?;
+    let access = crate::tee::Access {
+        read_only: false,
+        wait: args.wait.duration(),
+    };
+    let (tee, name) = crate::tee::open(&args.state, provider, access)?;
     let mut broker: Broker<Tee> = Broker::new(Limits::DEFAULT);
-    broker.register(name, tee);
-    let agent = agent(&args.tam, args.ca.as_deref(), args.insecure_http)?;
-    let mut log = Vec::new();
+    broker.register(name.clone(), tee);
+    let agent = agent(&args.tam, args.tam_root.as_deref(), args.insecure_http)?;
+    tracing::info!("device session with {}", args.tam);
+    let mut log: Vec<Handled> = Vec::new();
+    let mut refused: Vec<String> = Vec::new();
     let started = Instant::now();
     let mut handler = |request: &[u8]| -> std::result::Result<Vec<u8>, HandlerError> {
-        Ok(process(&mut broker, request, &mut log))
+        let t = Instant::now();
+        let response = process(&mut broker, request, &mut log);
+        let n = log.len();
+        if let Some(h) = log.last_mut() {
+            let refusals = crate::outcome::with_tee_reason(
+                crate::outcome::refusals(&response),
+                broker.endpoint(&name),
+            );
+            if !refusals.is_empty() {
+                h.outcome = format!(
+                    "REFUSED by the TEE: {}",
+                    crate::outcome::describe(&refusals)
+                );
+            }
+            if !refusals.is_empty() || h.outcome.starts_with("OTrPBrokerError") {
+                refused.push(format!("{} {}", h.name, h.outcome));
+            }
+            outln!(
+                "{:>3}  {:<17} {:>9} {:>9} {:>9.1} ms  {}",
+                n,
+                h.name,
+                format!("{} B", h.request),
+                format!("{} B", h.response),
+                ms(t.elapsed()),
+                h.outcome
+            );
+            use std::io::Write as _;
+            let _ = std::io::stdout().flush();
+            tracing::debug!("answered {} with {} bytes", h.name, h.response);
+        }
+        Ok(response)
     };
-    let report = agent
-        .run_blocking(&mut handler)
-        .map_err(|e| Error::msg(format!("exchange with {}: {e}", args.tam)))?;
-    for (k, h) in log.iter().enumerate() {
-        outln!(
-            "{:>3}  {:<17} {:>9} {:>9} {:>9.1} ms  {}",
-            k + 1,
-            h.name,
-            format!("{} B", h.request),
-            format!("{} B", h.response),
-            step_ms(&report, k),
-            h.outcome
-        );
-    }
+    let report = agent.run_blocking(&mut handler);
+    let report = report.map_err(|e| exchange_error(&args.tam, &e, log.last()))?;
     outln!(
         "exchange {} after {} round trips ({:.1} ms)",
         if report.ended_by_tam {
@@ -140,5 +170,90 @@ pub fn run(args: &AgentArgs) -> Result<()> {
         report.exchanges.len(),
         ms(started.elapsed())
     );
-    Ok(())
+    match refused.as_slice() {
+        [] => Ok(()),
+        all => Err(Error::refused(format!(
+            "{} of {} TAM message(s) refused: {}",
+            all.len(),
+            log.len(),
+            all.join("; ")
+        ))),
+    }
+}
+
+/// The one line for a failed exchange. An HTTP 400 from a TAM means it could
+/// not use the device's last answer (draft 5.5): say which answer and what
+/// it was, which is what a user can act on.
+fn exchange_error(tam: &str, e: &AgentError, last: Option<&Handled>) -> Error {
+    match (e, last) {
+        (
+            AgentError::Status {
+                status: 400,
+                message,
+            },
+            Some(h),
+        ) => {
+            let detail = message.trim();
+            Error::msg(format!(
+                "the TAM at {tam} could not use the device's answer to {} ({}){}; \
+                 the TAM ended the session (HTTP 400)",
+                h.name,
+                h.outcome,
+                if detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {detail}")
+                }
+            ))
+        }
+        (
+            AgentError::Status {
+                status: 400,
+                message,
+            },
+            None,
+        ) => Error::msg(format!(
+            "the TAM at {tam} refused the device's first request (HTTP 400: {}); \
+             is {tam} an OTrP TAM endpoint?",
+            message.trim()
+        )),
+        _ => Error::msg(format!("exchange with the TAM at {tam}: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_http_400_names_the_answer_the_tam_could_not_use() {
+        let last = Handled {
+            name: "CreateSD".into(),
+            request: 10,
+            response: 20,
+            outcome: "answered by TEE soft-tee".into(),
+        };
+        let e = AgentError::Status {
+            status: 400,
+            message: "response does not match\n".into(),
+        };
+        let line = exchange_error("http://127.0.0.1:1/tam", &e, Some(&last)).to_string();
+        assert_eq!(
+            line,
+            "the TAM at http://127.0.0.1:1/tam could not use the device's answer to CreateSD \
+             (answered by TEE soft-tee): response does not match; the TAM ended the session \
+             (HTTP 400)"
+        );
+        assert!(!line.contains("the TAM answered 400"));
+        let first = exchange_error("http://x/tam", &e, None).to_string();
+        assert!(
+            first.contains("refused the device's first request"),
+            "{first}"
+        );
+        let other = AgentError::TooManyExchanges(3);
+        assert_eq!(
+            exchange_error("http://x/tam", &other, None).to_string(),
+            "exchange with the TAM at http://x/tam: more than 3 round trips"
+        );
+    }
 }

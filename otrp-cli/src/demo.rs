@@ -1,27 +1,31 @@
-//! `otrp demo`: the whole OTrP lifecycle on a fresh test PKI and software
-//! TEE, one line per step (message, bytes, time), then the device state.
-//!
-//! A TAM server (otrp-http) on 127.0.0.1 with an ephemeral port takes the
-//! device through the lifecycle; the device agent answers with the software
-//! TEE behind the OTrP Broker. After InstallTA a local GetTAInformation
-//! query (6.4.2) is verified with the TEE SP AIK the TAM learnt.
+//! `otrp demo`: the fleet story of the TAM service (docs/tam-service.md)
+//! on embedded defaults, with no set-up: a TAM service on SQLite in a
+//! temporary directory serving OTrP over HTTP on loopback, three
+//! software-TEE devices, and an operator who adds TA v1 and a policy
+//! (every device reconciled: CreateSD + InstallTA), publishes v2 (rolled
+//! out: UpdateTA), pins v1 (a downgrade: refused and audited) and retires
+//! the TA (DeleteTA, DeleteSD). One line per message, the fleet table after
+//! each phase, and the audit log verified at the end.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use clap::ValueEnum;
-use otrp_core::broker::{Broker, TaQuery, verify_ta_information};
+use otrp_core::broker::Broker;
 use otrp_core::crypto::Provider;
 use otrp_core::message::Limits;
 use otrp_core::tee::Tee;
-use otrp_http::HandlerError;
+use otrp_http::{HandlerError, ServerConfig, TamServer};
+use otrp_tam::clock::unix_ms;
+use otrp_tam::report::DeviceReport;
+use otrp_tam::{Note, NoteKind, ServiceConfig, TamService};
 use otrp_test_pki::KeyType;
 
 use crate::KeyTypeArg;
-use crate::agent::{message_name, process, step_ms};
-use crate::tam::{LifecycleApp, Seen};
-use crate::util::{Error, Result, hex, ms, now, out, outln};
+use crate::agent::{process, step_ms};
+use crate::util::{Error, Result, hex, ms, out, outln};
 
 #[derive(clap::Args, Debug)]
 pub struct DemoArgs {
@@ -82,14 +86,14 @@ pub fn run(args: &DemoArgs) -> Result<()> {
             (None, d.clone())
         }
         None => {
-            let t = tempfile::Builder::new().prefix("otrp-demo-").tempdir()?;
+            // Removed also on SIGINT/SIGTERM (it holds private keys).
+            let t = crate::cleanup::TempDir::new("otrp-demo-")?;
             let p = t.path().to_path_buf();
             (Some(t), p)
         }
     };
     outln!(
-        "otrp demo: the OTrP lifecycle over HTTP on loopback \
-         (TAM server <-> device agent <-> OTrP Broker <-> software TEE)"
+        "otrp demo: a TAM service and a fleet of {DEVICES} software TEEs, OTrP over HTTP on loopback"
     );
     outln!(
         "directory {}{}",
@@ -101,30 +105,38 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         }
     );
     outln!("backend {}", args.backend.describe());
-    let result = lifecycle(&dir, &provider, args.key_type);
+    let result = fleet(&dir, &provider, args.key_type);
     if args.dir.is_none() {
         outln!("removing {}", dir.display());
     }
     result
 }
 
-/// A line of the demo's output, in order.
-enum Entry {
-    /// The k-th TAM message the device answered.
-    Message(usize),
-    /// A local call (GetTAInformation).
-    Local {
-        name: &'static str,
-        request: usize,
-        response: usize,
-        ms: f64,
-        result: String,
-    },
-    /// Free text (a device state table).
-    Text(String),
+/// The number of devices of the demo.
+const DEVICES: usize = 3;
+/// The demo's Service Provider, SD and TA.
+const SPID: &str = "sp1";
+const SDNAME: &str = "wallet-sd";
+const TAID: &str = "wallet";
+
+/// One device of the fleet: its name and its TEE behind a broker.
+struct Device {
+    name: String,
+    broker: Broker<Tee>,
 }
 
-fn lifecycle(dir: &Path, provider: &Provider, key_type: KeyTypeArg) -> Result<()> {
+/// What the demo keeps while it runs.
+struct Demo<'a> {
+    dir: &'a Path,
+    provider: &'a Provider,
+    service: Arc<TamService>,
+    url: String,
+    notes: Arc<Mutex<Vec<Note>>>,
+    devices: Vec<Device>,
+    round_trips: usize,
+}
+
+fn fleet(dir: &Path, provider: &Provider, key_type: KeyTypeArg) -> Result<()> {
     let started = Instant::now();
     let pki_dir = dir.join("pki");
     let pki = crate::pki::init(&pki_dir, key_type)?;
@@ -140,165 +152,256 @@ fn lifecycle(dir: &Path, provider: &Provider, key_type: KeyTypeArg) -> Result<()
     );
 
     let t = Instant::now();
-    let tee_dir = dir.join("tee");
-    let tee = crate::tee::init(&pki_dir, &tee_dir, crate::tee::DEFAULT_NAME, *provider)?;
-    let tee_name = tee.config().name.clone();
-    outln!(
-        "setup  software TEE {tee_name:?}, did {}..., state in {} ({:.1} ms)",
-        &hex(tee.did().as_bytes())[..16],
-        tee_dir.display(),
-        ms(t.elapsed())
-    );
-    let mut broker: Broker<Tee> = Broker::new(Limits::DEFAULT);
-    broker.register(tee_name.clone(), tee);
+    let mut devices = Vec::new();
+    for i in 1..=DEVICES {
+        let name = format!("device-{i}");
+        crate::pki::issue(&pki_dir, crate::pki::Role::Tee, &name, None)?;
+        let tee = crate::tee::init(&pki_dir, &dir.join(&name), &name, Some(&name), *provider)?;
+        outln!(
+            "setup  software TEE {name}: its own certificate (pki issue --role tee), did {}...",
+            &hex(tee.did().as_bytes())[..16]
+        );
+        let mut broker: Broker<Tee> = Broker::new(Limits::DEFAULT);
+        broker.register(name.clone(), tee);
+        devices.push(Device { name, broker });
+    }
+    outln!("setup  {DEVICES} devices ({:.1} ms)", ms(t.elapsed()));
 
     let t = Instant::now();
-    let (server, app) =
-        crate::tam::serve(&pki_dir, SocketAddr::from(([127, 0, 0, 1], 0)), provider)?;
+    let db = format!("sqlite:{}", dir.join("tam.db").display());
+    let notes = Arc::new(Mutex::new(Vec::new()));
+    let sink = notes.clone();
+    let service = TamService::open(&db, ServiceConfig::default())?.with_observer(Arc::new(
+        move |n: &Note| {
+            if let Ok(mut v) = sink.lock() {
+                v.push(n.clone());
+            }
+        },
+    ));
+    let roots = crate::tam::sp_roots(&pki_dir)?;
+    service.block_on(
+        service
+            .store()
+            .add_sp_anchors(&roots, "operator", unix_ms()),
+    )?;
+    let service = Arc::new(service);
+    let tam = crate::tam::tam_from_pki(&pki_dir, provider)?;
+    let server = TamServer::start(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        Arc::new(tam),
+        service.clone(),
+        ServerConfig::default(),
+    )
+    .map_err(|e| Error::msg(e.to_string()))?;
     outln!(
-        "setup  TAM serving OTrP over HTTP on {} ({:.1} ms)",
+        "setup  TAM service on {db}, serving OTrP over HTTP on {} ({:.1} ms)",
         server.url(),
         ms(t.elapsed())
     );
-    let agent = crate::agent::agent(&server.url(), None, false)?;
-
-    let mut log = Vec::new();
-    let mut entries = Vec::new();
-    let mut local_error = None;
-    let mut handler = |request: &[u8]| -> std::result::Result<Vec<u8>, HandlerError> {
-        let name = message_name(request);
-        if name == "UpdateTA" {
-            // InstallTA is done: a Client Application asks the TEE about
-            // its TA (GetTAInformation, 6.4.2) with the AIK its TAM gave it.
-            match ta_information(&mut broker, &app, &tee_name, provider) {
-                Ok(entry) => entries.push(entry),
-                Err(e) => local_error = Some(e),
-            }
-        }
-        if name == "DeleteTA" {
-            if let Some(tee) = broker.endpoint(&tee_name) {
-                entries.push(Entry::Text(format!(
-                    "device state after UpdateTA:\n{}",
-                    indent(&crate::tee::table(tee))
-                )));
-            }
-        }
-        entries.push(Entry::Message(log.len()));
-        Ok(process(&mut broker, request, &mut log))
+    let mut demo = Demo {
+        dir,
+        provider,
+        service,
+        url: server.url(),
+        notes,
+        devices,
+        round_trips: 0,
     };
-    let report = agent.run_blocking(&mut handler);
+    let result = demo.story();
     server.shutdown();
-    let report = report.map_err(|e| Error::msg(format!("HTTP exchange: {e}")))?;
-    if let Some(e) = local_error {
-        return Err(e);
-    }
-
+    result?;
     outln!(
-        "{:>3}  {:<17} {:>9} {:>9} {:>12}  result (as the TAM saw it)",
-        "#",
-        "message",
-        "request",
-        "response",
-        "time"
-    );
-    let seen = app.seen.lock().map(|s| s.clone()).unwrap_or_default();
-    let mut n = 0;
-    for entry in &entries {
-        match entry {
-            Entry::Message(k) => {
-                let Some(h) = log.get(*k) else { continue };
-                let result = seen.get(*k).map_or_else(
-                    || "(no answer from the TAM)".to_string(),
-                    |s| s.summary.clone(),
-                );
-                n += 1;
-                print_step(
-                    n,
-                    &h.name,
-                    h.request,
-                    h.response,
-                    step_ms(&report, *k),
-                    &result,
-                );
-            }
-            Entry::Local {
-                name,
-                request,
-                response,
-                ms,
-                result,
-            } => {
-                n += 1;
-                print_step(n, name, *request, *response, *ms, result);
-            }
-            Entry::Text(t) => out!("{t}"),
-        }
-    }
-    let failed: Vec<&Seen> = seen.iter().filter(|s| !s.ok).collect();
-    if let Some(f) = failed.first() {
-        return Err(Error::msg(format!("the lifecycle failed: {}", f.summary)));
-    }
-    if !report.ended_by_tam || seen.len() != 6 {
-        return Err(Error::msg(format!(
-            "the exchange ended early after {} steps",
-            seen.len()
-        )));
-    }
-    if let Some(tee) = broker.endpoint(&tee_name) {
-        outln!("device state at the end:");
-        out!("{}", indent(&crate::tee::table(tee)));
-    }
-    outln!(
-        "done: {n} steps, {} HTTP round trips, {:.1} ms",
-        report.exchanges.len(),
+        "done: {DEVICES} devices, 4 phases, {} HTTP round trips, {:.1} ms",
+        demo.round_trips,
         ms(started.elapsed())
     );
     Ok(())
 }
 
-fn print_step(n: usize, message: &str, request: usize, response: usize, ms: f64, result: &str) {
-    outln!(
-        "{:>3}  {:<17} {:>9} {:>9} {:>9.1} ms  {result}",
-        n,
-        message,
-        format!("{request} B"),
-        format!("{response} B"),
-        ms
-    );
+impl Demo<'_> {
+    fn story(&mut self) -> Result<()> {
+        self.phase(
+            1,
+            "the operator adds TA wallet v1 and a policy; every device is reconciled",
+        )?;
+        self.add_ta(1)?;
+        self.policy(TAID)?;
+        self.sessions()?;
+        self.expect(
+            |r| r.compliant && version(r) == Some(1),
+            "compliant with v1",
+        )?;
+
+        self.phase(2, "v2 is published and rolled out")?;
+        self.add_ta(2)?;
+        self.sessions()?;
+        self.expect(
+            |r| r.compliant && version(r) == Some(2),
+            "compliant with v2",
+        )?;
+
+        self.phase(3, "the policy pins v1: a downgrade, refused (and audited)")?;
+        self.policy(&format!("{TAID}@1"))?;
+        self.sessions()?;
+        self.expect(
+            |r| {
+                !r.compliant
+                    && version(r) == Some(2)
+                    && r.reasons.iter().any(|x| x.contains("downgrade refused"))
+            },
+            "still on v2, non-compliant: downgrade refused",
+        )?;
+
+        self.phase(4, "the TA is retired: policy removed, TA and SD deleted")?;
+        let service = self.service.clone();
+        let store = service.store();
+        service.block_on(store.remove_policy(TAID, "operator", unix_ms()))?;
+        outln!("operator  policy remove --ta {TAID}");
+        self.sessions()?;
+        self.expect(|r| r.compliant && r.sds.is_empty(), "compliant, no SD left")?;
+
+        let n = service.block_on(store.verify_audit())?;
+        let (log, head) = service.block_on(store.audit_log())?;
+        let downgrades = log
+            .iter()
+            .filter(|e| e.action == "downgrade.refused")
+            .count();
+        let head = head
+            .map(|(s, h)| format!("head {s} {}...", &h[..16]))
+            .unwrap_or_default();
+        outln!(
+            "audit log: {n} entries ({downgrades} refused downgrades), hash chain verified ({head})"
+        );
+        Ok(())
+    }
+
+    fn phase(&self, n: usize, what: &str) -> Result<()> {
+        outln!();
+        outln!("phase {n}: {what}");
+        Ok(())
+    }
+
+    fn add_ta(&self, version: u64) -> Result<()> {
+        let code = format!("wallet TA code, version {version}");
+        let pki = self.dir.join("pki");
+        let image = crate::tam::build_image(
+            self.provider,
+            &pki,
+            TAID,
+            version,
+            code.as_bytes(),
+            Some("Wallet".into()),
+        )?;
+        let store = self.service.store();
+        let added = self.service.block_on(otrp_tam::catalog::add(
+            store,
+            self.provider,
+            SPID,
+            &image,
+            "operator",
+            unix_ms(),
+        ))?;
+        outln!(
+            "operator  ta add: {} v{} of {} ({} bytes, SP signature and chain verified, sha256 {}...)",
+            added.taid,
+            added.version,
+            added.spid,
+            added.image.len(),
+            &added.sha256[..16]
+        );
+        Ok(())
+    }
+
+    fn policy(&self, ta: &str) -> Result<()> {
+        let entry = otrp_tam::admin::policy_entry(SPID, SDNAME, ta, None)?;
+        let store = self.service.store();
+        self.service
+            .block_on(store.set_policy(&entry, "operator", unix_ms()))?;
+        outln!("operator  policy set --spid {SPID} --sd {SDNAME} --ta {ta} --devices all");
+        Ok(())
+    }
+
+    /// One session of each device, one line per message.
+    fn sessions(&mut self) -> Result<()> {
+        outln!(
+            "{:<9} {:>2}  {:<15} {:>8} {:>8} {:>10}  result (as the TAM saw it)",
+            "device",
+            "#",
+            "message",
+            "request",
+            "response",
+            "time"
+        );
+        for device in &mut self.devices {
+            if let Ok(mut v) = self.notes.lock() {
+                v.clear();
+            }
+            let agent = crate::agent::agent(&self.url, None, false)?;
+            let mut log = Vec::new();
+            let broker = &mut device.broker;
+            let mut handler = |request: &[u8]| -> std::result::Result<Vec<u8>, HandlerError> {
+                Ok(process(broker, request, &mut log))
+            };
+            let report = agent
+                .run_blocking(&mut handler)
+                .map_err(|e| Error::msg(format!("HTTP exchange: {e}")))?;
+            self.round_trips += report.exchanges.len();
+            let notes = self.notes.lock().map(|v| v.clone()).unwrap_or_default();
+            let answers: Vec<&Note> = notes
+                .iter()
+                .filter(|n| n.kind == NoteKind::Answer)
+                .collect();
+            for (k, h) in log.iter().enumerate() {
+                let seen = answers
+                    .get(k)
+                    .map_or("(no answer from the TAM)", |n| &n.text);
+                outln!(
+                    "{:<9} {:>2}  {:<15} {:>8} {:>8} {:>7.1} ms  {seen}",
+                    device.name,
+                    k + 1,
+                    h.name,
+                    format!("{} B", h.request),
+                    format!("{} B", h.response),
+                    step_ms(&report, k)
+                );
+            }
+            for n in notes.iter().filter(|n| n.kind == NoteKind::Summary) {
+                outln!("{:<9}     session: {}", device.name, n.text);
+            }
+            if !report.ended_by_tam {
+                return Err(Error::msg(format!(
+                    "{}: the exchange ended early",
+                    device.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Prints the fleet table and checks every device against `ok`.
+    fn expect(&self, ok: impl Fn(&DeviceReport) -> bool, what: &str) -> Result<()> {
+        let mut reports = self
+            .service
+            .block_on(otrp_tam::report::devices(self.service.store()))?;
+        reports.sort_by(|a, b| a.tee.cmp(&b.tee));
+        outln!("fleet:");
+        let table: String = otrp_tam::report::table(&reports)
+            .lines()
+            .map(|l| format!("  {l}\n"))
+            .collect();
+        out!("{table}");
+        if reports.len() != DEVICES || !reports.iter().all(&ok) {
+            return Err(Error::msg(format!("the fleet is not {what}")));
+        }
+        Ok(())
+    }
 }
 
-/// GetTAInformation through the broker, verified with the SP AIK the TAM
-/// learnt from the DSI.
-fn ta_information(
-    broker: &mut Broker<Tee>,
-    app: &LifecycleApp,
-    tee: &str,
-    provider: &Provider,
-) -> Result<Entry> {
-    let spki = app
-        .sp_aik
-        .lock()
-        .ok()
-        .and_then(|s| s.clone())
-        .ok_or_else(|| Error::msg("the TAM did not learn the TEE SP AIK"))?;
-    let aik = provider.key_loader.public_key_from_spki_der(&spki)?;
-    let t = Instant::now();
-    let query = TaQuery::new(crate::tam::SPID, crate::tam::TAID);
-    let info = broker.ta_information(Some(tee), &query, now())?;
-    let tbs = verify_ta_information(&info, provider, &aik, &query, &Limits::DEFAULT)?;
-    Ok(Entry::Local {
-        name: "GetTAInformation",
-        request: query.to_vec().len(),
-        response: info.len(),
-        ms: ms(t.elapsed()),
-        result: format!(
-            "local query; signed by the TEE SP AIK, verified (TAM {}, TA signer certificate {} bytes)",
-            tbs.tamid,
-            tbs.signercert.as_bytes().len()
-        ),
-    })
-}
-
-fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("     {l}\n")).collect()
+/// The version of the demo's TA on a device.
+fn version(r: &DeviceReport) -> Option<u64> {
+    r.sds
+        .iter()
+        .flat_map(|sd| sd.tas.iter())
+        .find(|t| t.taid == TAID)
+        .and_then(|t| t.version)
 }

@@ -37,16 +37,30 @@ pub fn run(args: &InspectArgs) -> Result<()> {
     for k in &args.key {
         keys.extend(load_keys(k, &provider)?);
     }
-    let out = inspect(&input, &provider, &keys)?;
-    write_stdout(out.as_bytes())
+    let (out, failures) = inspect(&input, &provider, &keys)?;
+    write_stdout(out.as_bytes())?;
+    match failures.as_slice() {
+        [] => Ok(()),
+        [one] => Err(Error::msg(format!("a signature does not verify: {one}"))),
+        [first, ..] => Err(Error::msg(format!(
+            "{} signatures do not verify; the first: {first}",
+            failures.len()
+        ))),
+    }
 }
 
-/// The readable form of `input`.
-pub fn inspect(input: &[u8], provider: &Provider, keys: &[LoadedKey]) -> Result<String> {
+/// The readable form of `input`, and every signature that did not verify
+/// (with the `--key`s, or without them against its `x5c` leaf).
+pub fn inspect(
+    input: &[u8],
+    provider: &Provider,
+    keys: &[LoadedKey],
+) -> Result<(String, Vec<String>)> {
     let mut i = Inspector {
         provider,
         keys,
         out: String::new(),
+        failures: Vec::new(),
     };
     let text = std::str::from_utf8(input)
         .map_err(|_| Error::msg("input is not UTF-8: not an OTrP message or JOSE object"))?
@@ -72,12 +86,13 @@ pub fn inspect(input: &[u8], provider: &Provider, keys: &[LoadedKey]) -> Result<
             }
         }
     }
-    Ok(i.out)
+    Ok((i.out, i.failures))
 }
 
 struct Inspector<'a> {
     provider: &'a Provider,
     keys: &'a [LoadedKey],
+    failures: Vec<String>,
     out: String,
 }
 
@@ -221,24 +236,37 @@ impl Inspector<'_> {
                 }
             }
         }
-        self.line(indent, &self.verification(jws));
+        let (text, ok) = self.verification(jws);
+        self.line(indent, &text);
+        if !ok {
+            self.failures.push(text);
+        }
         match jws.unverified_payload() {
             Ok(payload) => self.payload("payload", &payload, indent),
             Err(e) => self.line(indent, &format!("payload: undecodable ({e})")),
         }
     }
 
-    fn verification(&self, jws: &Jws) -> String {
+    /// What the signature check found, and whether that is not a failure.
+    fn verification(&self, jws: &Jws) -> (String, bool) {
         if !self.keys.is_empty() {
             let mut last = String::from("no --key holds a public key");
             for k in self.keys {
                 let Some(public) = &k.public else { continue };
                 match jws.verify(self.provider, public, &jws_algs_for(public.kind())) {
-                    Ok(_) => return format!("signature: VALID, verified with {}", k.describe()),
+                    Ok(_) => {
+                        return (
+                            format!("signature: VALID, verified with {}", k.describe()),
+                            true,
+                        );
+                    }
                     Err(e) => last = e.to_string(),
                 }
             }
-            return format!("signature: NOT verified with the given keys ({last})");
+            return (
+                format!("signature: NOT verified with the given keys ({last})"),
+                false,
+            );
         }
         let leaf = jws
             .signatures()
@@ -246,7 +274,7 @@ impl Inspector<'_> {
             .and_then(|s| s.x5c().ok().flatten())
             .and_then(|chain| chain.into_iter().next());
         let Some(leaf) = leaf else {
-            return "signature: not checked (no --key, no x5c)".into();
+            return ("signature: not checked (no --key, no x5c)".into(), true);
         };
         let key = otrp_core::pki::spki_of_certificate(&leaf)
             .ok()
@@ -259,14 +287,21 @@ impl Inspector<'_> {
         match key {
             Some(public) => {
                 match jws.verify(self.provider, &public, &jws_algs_for(public.kind())) {
-                    Ok(_) => {
+                    Ok(_) => (
                         "signature: valid for the x5c leaf key (certificate chain not validated)"
-                            .into()
-                    }
-                    Err(e) => format!("signature: INVALID for the x5c leaf key ({e})"),
+                            .into(),
+                        true,
+                    ),
+                    Err(e) => (
+                        format!("signature: INVALID for the x5c leaf key ({e})"),
+                        false,
+                    ),
                 }
             }
-            None => "signature: not checked (x5c leaf key unreadable)".into(),
+            None => (
+                "signature: not checked (x5c leaf key unreadable)".into(),
+                true,
+            ),
         }
     }
 

@@ -67,7 +67,7 @@ pub enum JoseCmd {
 fn jws_alg(name: &str) -> Result<JwsAlg> {
     JwsAlg::from_name(name).ok_or_else(|| {
         let all: Vec<&str> = JwsAlg::ALL.iter().map(|a| a.name()).collect();
-        Error::msg(format!(
+        Error::usage(format!(
             "unknown JWS algorithm {name:?} (one of {})",
             all.join(", ")
         ))
@@ -77,7 +77,7 @@ fn jws_alg(name: &str) -> Result<JwsAlg> {
 fn key_alg(name: &str) -> Result<KeyAlg> {
     KeyAlg::from_name(name).ok_or_else(|| {
         let all: Vec<&str> = KeyAlg::ALL.iter().map(|a| a.name()).collect();
-        Error::msg(format!(
+        Error::usage(format!(
             "unknown key management algorithm {name:?} (one of {})",
             all.join(", ")
         ))
@@ -87,7 +87,7 @@ fn key_alg(name: &str) -> Result<KeyAlg> {
 fn content_alg(name: &str) -> Result<ContentAlg> {
     ContentAlg::from_name(name).ok_or_else(|| {
         let all: Vec<&str> = ContentAlg::ALL.iter().map(|a| a.name()).collect();
-        Error::msg(format!(
+        Error::usage(format!(
             "unknown content encryption algorithm {name:?} (one of {})",
             all.join(", ")
         ))
@@ -134,7 +134,13 @@ pub fn run(cmd: JoseCmd) -> Result<()> {
         }
         JoseCmd::Verify { key, alg } => {
             let input = read_input(None)?;
-            let jws = Jws::parse(jose_text(&input)?)?;
+            let text = jose_text(&input)?;
+            if object_kind(text) == Some("JWE") {
+                return Err(Error::msg(
+                    "stdin is a JWE (encrypted, not signed): use `otrp jose decrypt`",
+                ));
+            }
+            let jws = Jws::parse(text).map_err(|e| Error::from(e).context("stdin is not a JWS"))?;
             let keys = load_keys(&key, &provider)?;
             let mut last = None;
             for k in &keys {
@@ -169,9 +175,11 @@ pub fn run(cmd: JoseCmd) -> Result<()> {
                 _ => return Err(Error::msg("the key file holds no encryption key")),
             };
             let plaintext = read_input(None)?;
-            let jwe = Jwe::builder(enc)
-                .recipient(alg, recipient, Header::new())
-                .encrypt(&plaintext, &provider)?;
+            let mut builder = Jwe::builder(enc).recipient(alg, recipient, Header::new());
+            if compact {
+                builder = builder.protected_recipient();
+            }
+            let jwe = builder.encrypt(&plaintext, &provider)?;
             let mut out = if compact {
                 jwe.to_compact()?
             } else if flattened {
@@ -184,7 +192,13 @@ pub fn run(cmd: JoseCmd) -> Result<()> {
         }
         JoseCmd::Decrypt { key } => {
             let input = read_input(None)?;
-            let jwe = Jwe::parse(jose_text(&input)?)?;
+            let text = jose_text(&input)?;
+            if object_kind(text) == Some("JWS") {
+                return Err(Error::msg(
+                    "stdin is a JWS (signed, not encrypted): use `otrp jose verify`",
+                ));
+            }
+            let jwe = Jwe::parse(text).map_err(|e| Error::from(e).context("stdin is not a JWE"))?;
             let keys = load_keys(&key, &provider)?;
             let mut last = None;
             for k in &keys {
@@ -200,6 +214,29 @@ pub fn run(cmd: JoseCmd) -> Result<()> {
                 Some(e) => Error::from(e).context("not decrypted"),
                 None => Error::msg("the key file holds no private key"),
             })
+        }
+    }
+}
+
+/// Whether `text` looks like a JWS or a JWE (compact: 3 or 5 parts; JSON:
+/// a `payload` or a `ciphertext` member), to name the right command when
+/// the other one is given.
+fn object_kind(bytes: &[u8]) -> Option<&'static str> {
+    let text = std::str::from_utf8(bytes).ok()?.trim();
+    if text.starts_with('{') {
+        let v: serde_json::Value = serde_json::from_str(text).ok()?;
+        if v.get("ciphertext").is_some() {
+            Some("JWE")
+        } else if v.get("payload").is_some() {
+            Some("JWS")
+        } else {
+            None
+        }
+    } else {
+        match text.split('.').count() {
+            3 => Some("JWS"),
+            5 => Some("JWE"),
+            _ => None,
         }
     }
 }

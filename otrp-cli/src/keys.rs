@@ -141,7 +141,7 @@ fn load_key_bytes(bytes: &[u8], name: &str, provider: &Provider) -> Result<Vec<L
 fn from_jwk(jwk: &Jwk, label: String, provider: &Provider) -> Result<LoadedKey> {
     if jwk.kty == "oct" {
         let secret = jwk.symmetric_key()?;
-        let private = provider.key_loader.private_key_from_jwk(jwk).ok();
+        let private = jwk.load_private_key(provider.key_loader).ok();
         return Ok(LoadedKey {
             label,
             private,
@@ -151,7 +151,7 @@ fn from_jwk(jwk: &Jwk, label: String, provider: &Provider) -> Result<LoadedKey> 
     }
     let public = Some(jwk.to_public_key()?);
     let private = if jwk.d.is_some() {
-        Some(provider.key_loader.private_key_from_jwk(jwk)?)
+        Some(jwk.load_private_key(provider.key_loader)?)
     } else {
         None
     };

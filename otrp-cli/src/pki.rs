@@ -35,7 +35,7 @@ pub enum PkiCmd {
         #[arg(long)]
         name: String,
         /// The tamid of a TAM certificate (a URI, or a dotted OID for a
-        /// registeredID); default https://tam.example.com/NAME.
+        /// registeredID); default <https://tam.example.com/NAME>.
         #[arg(long)]
         tamid: Option<String>,
     },
@@ -49,9 +49,11 @@ pub enum PkiCmd {
         /// The status to certify.
         #[arg(long, value_enum, default_value = "good")]
         status: Status,
-        /// Seconds from now to nextUpdate.
-        #[arg(long, default_value_t = DEFAULT_VALIDITY_SECS)]
-        valid_for: u64,
+        /// Seconds from now to nextUpdate; negative for a response that
+        /// expired that long ago (for tests; thisUpdate is then one day
+        /// before nextUpdate).
+        #[arg(long, default_value_t = DEFAULT_VALIDITY_SECS as i64, allow_negative_numbers = true)]
+        valid_for: i64,
     },
 }
 
@@ -146,14 +148,14 @@ fn at(secs: u64) -> UnixTime {
 }
 
 /// `pki issue`: NAME.key.pem, NAME.cert.pem, NAME.chain.pem (leaf, root).
-fn issue(dir: &Path, role: Role, name: &str, tamid: Option<&str>) -> Result<Vec<PathBuf>> {
+pub fn issue(dir: &Path, role: Role, name: &str, tamid: Option<&str>) -> Result<Vec<PathBuf>> {
     if !valid_name(name) {
         return Err(Error::msg(format!(
             "invalid --name {name:?}: use letters, digits, '.', '-' and '_'"
         )));
     }
     if tamid.is_some() && role != Role::Tam {
-        return Err(Error::msg("--tamid applies to --role tam only"));
+        return Err(Error::usage("--tamid applies to --role tam only"));
     }
     let key_path = dir.join(format!("{name}.key.pem"));
     if key_path.exists() || dir.join(format!("{name}.cert.pem")).exists() {
@@ -167,12 +169,7 @@ fn issue(dir: &Path, role: Role, name: &str, tamid: Option<&str>) -> Result<Vec<
             let id = tamid
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("https://tam.example.com/{name}"));
-            let san = if !id.is_empty() && id.chars().all(|c| c.is_ascii_digit() || c == '.') {
-                TamIdSan::RegisteredId(id)
-            } else {
-                TamIdSan::Uri(id)
-            };
-            ("tam-root", Profile::Tam(san))
+            ("tam-root", Profile::Tam(tamid_san(id)?))
         }
         Role::Tee => ("tee-root", Profile::Tee),
         Role::Sp => ("sp-root", Profile::Sp),
@@ -198,31 +195,47 @@ fn issue(dir: &Path, role: Role, name: &str, tamid: Option<&str>) -> Result<Vec<
         .pkcs8_pem()?;
     let cert_path = dir.join(format!("{name}.cert.pem"));
     let chain_path = dir.join(format!("{name}.chain.pem"));
-    write_secret(&key_path, key_pem.as_bytes())?;
+    crate::util::write_private(&key_path, key_pem.as_bytes())?;
     std::fs::write(&cert_path, cert.pem())?;
     std::fs::write(&chain_path, format!("{}{}", cert.pem(), ca.pem()))?;
     Ok(vec![key_path, cert_path, chain_path])
 }
 
-fn write_secret(path: &Path, data: &[u8]) -> Result<()> {
-    use std::io::Write as _;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
+/// The subjectAltName for a tamid (5.4): a dotted OID (at least two arcs,
+/// the first 0, 1 or 2) becomes a registeredID, an absolute URI (RFC 3986:
+/// `scheme:rest`, printable ASCII without spaces) a URI; anything else is
+/// refused.
+fn tamid_san(id: String) -> Result<TamIdSan> {
+    let arcs: Vec<&str> = id.split('.').collect();
+    let digits = |a: &&str| !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit());
+    if arcs.iter().all(digits) {
+        let first_ok = matches!(arcs.first(), Some(&"0" | &"1" | &"2"));
+        if arcs.len() >= 2 && first_ok {
+            return Ok(TamIdSan::RegisteredId(id));
+        }
+        return Err(Error::usage(format!(
+            "invalid --tamid {id:?}: an OID needs at least two arcs and starts with 0, 1 or 2"
+        )));
     }
-    let mut f = options
-        .open(path)
-        .map_err(|e| Error::from(e).context(path.display()))?;
-    f.write_all(data)?;
-    Ok(())
+    let uri_ok = id.split_once(':').is_some_and(|(scheme, rest)| {
+        let mut chars = scheme.chars();
+        chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            && !rest.is_empty()
+    }) && id.bytes().all(|b| b.is_ascii_graphic());
+    if uri_ok {
+        Ok(TamIdSan::Uri(id))
+    } else {
+        Err(Error::usage(format!(
+            "invalid --tamid {id:?}: give an absolute URI (https://tam.example.com/tam1) \
+             or a dotted OID (1.3.6.1.4.1.99999.1)"
+        )))
+    }
 }
 
 /// `pki ocsp`: the issuer is the CA of `dir` whose subject is the
 /// certificate's issuer; it signs the response itself.
-pub fn ocsp(dir: &Path, cert: &Path, status: Status, valid_for: u64) -> Result<Vec<u8>> {
+pub fn ocsp(dir: &Path, cert: &Path, status: Status, valid_for: i64) -> Result<Vec<u8>> {
     let der = read_certificates(cert)?.remove(0);
     let subject = Cert::from_der(der.clone(), None)?;
     let subject_x509 = subject.x509()?;
@@ -246,11 +259,16 @@ pub fn ocsp(dir: &Path, cert: &Path, status: Status, valid_for: u64) -> Result<V
             cert.display()
         ))
     })?;
-    let this_update = now();
-    let next = this_update
-        .as_secs()
-        .checked_add(valid_for)
-        .ok_or_else(|| Error::msg("--valid-for is too large"))?;
+    let now = now().as_secs();
+    let next = now
+        .checked_add_signed(valid_for)
+        .ok_or_else(|| Error::usage(format!("--valid-for {valid_for} is out of range")))?;
+    // An already expired response was issued a day before it expired.
+    let this_update = at(if valid_for < 0 {
+        next.saturating_sub(DEFAULT_VALIDITY_SECS)
+    } else {
+        now
+    });
     let status = match status {
         Status::Good => OcspStatus::Good,
         Status::Revoked => OcspStatus::Revoked {

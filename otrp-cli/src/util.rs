@@ -26,25 +26,81 @@ macro_rules! out {
 
 pub(crate) use {out, outln};
 
-/// A command's failure: one line for stderr.
+/// The exit status of a failure (docs/cli.md, "Exit status").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// 1: the command failed (bad input, I/O, ...).
+    Error,
+    /// 2: the command line is wrong (also clap's parse errors).
+    Usage,
+    /// 3: the peer (the TEE or the TAM) refused: a signed refusal or an
+    /// `ERR_*` code.
+    Refused,
+    /// 130: ended by SIGINT or SIGTERM (after cleaning up).
+    Interrupted,
+}
+
+impl Exit {
+    /// The process exit status.
+    pub const fn code(self) -> u8 {
+        match self {
+            Exit::Error => 1,
+            Exit::Usage => 2,
+            Exit::Refused => 3,
+            Exit::Interrupted => 130,
+        }
+    }
+}
+
+/// A command's failure: one line for stderr, and the exit status.
 #[derive(Debug)]
-pub struct Error(String);
+pub struct Error {
+    message: String,
+    exit: Exit,
+}
 
 impl Error {
     /// An error with this message.
     pub fn msg(m: impl Into<String>) -> Self {
-        Error(m.into())
+        Error {
+            message: m.into(),
+            exit: Exit::Error,
+        }
+    }
+
+    /// A usage error (exit 2): an option's value is unusable.
+    pub fn usage(m: impl Into<String>) -> Self {
+        Error {
+            message: m.into(),
+            exit: Exit::Usage,
+        }
+    }
+
+    /// The peer refused (exit 3).
+    pub fn refused(m: impl Into<String>) -> Self {
+        Error {
+            message: m.into(),
+            exit: Exit::Refused,
+        }
     }
 
     /// Prefixes the message with what was being done.
     pub fn context(self, what: impl fmt::Display) -> Self {
-        Error(format!("{what}: {}", self.0))
+        Error {
+            message: format!("{what}: {}", self.message),
+            exit: self.exit,
+        }
+    }
+
+    /// The exit status this failure ends the command with.
+    pub fn exit(&self) -> Exit {
+        self.exit
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -52,7 +108,7 @@ macro_rules! from_error {
     ($($t:ty),* $(,)?) => {
         $(impl From<$t> for Error {
             fn from(e: $t) -> Self {
-                Error(e.to_string())
+                Error::msg(e.to_string())
             }
         })*
     };
@@ -68,7 +124,7 @@ from_error!(
     otrp_core::tam::TamError,
     otrp_core::tee::TeeError,
     otrp_core::tee::TeeFault,
-    otrp_core::broker::TaInfoError,
+    otrp_core::message::TaInfoError,
     otrp_core::broker::BrokerFailure,
     otrp_soft_tee::SoftTeeError,
     otrp_test_pki::Error,
@@ -113,6 +169,30 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>> {
 pub fn read_text(path: &Path) -> Result<String> {
     String::from_utf8(read_file(path)?)
         .map_err(|_| Error::msg(format!("{}: not UTF-8 text", path.display())))
+}
+
+/// Writes a secret (a private key) to a new file `path` atomically,
+/// readable by its owner only: a temporary file created mode 0600, written,
+/// synced and renamed to `path` (never over an existing file); the mode is
+/// never wider, not even for a moment.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let named = |e: std::io::Error| Error::from(e).context(path.display());
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".otrp-key-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o600));
+    }
+    let mut tmp = builder.tempfile_in(dir).map_err(named)?;
+    tmp.write_all(bytes).map_err(named)?;
+    tmp.as_file().sync_all().map_err(named)?;
+    tmp.persist_noclobber(path).map_err(|e| named(e.error))?;
+    Ok(())
 }
 
 /// Writes `bytes` to stdout.
@@ -208,6 +288,37 @@ pub fn read_pkcs8(path: &Path) -> Result<Vec<u8>> {
                 path.display()
             ))
         })
+}
+
+/// A `--listen` value: `HOST:PORT` where HOST is an IP address or a host
+/// name (`localhost:0`), resolved to its first address.
+pub fn parse_listen(value: &str) -> std::result::Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    if let Ok(addr) = value.parse() {
+        return Ok(addr);
+    }
+    if value
+        .rsplit_once(':')
+        .is_none_or(|(_, port)| port.parse::<u16>().is_err())
+    {
+        return Err(format!(
+            "{value:?} is not HOST:PORT (e.g. 127.0.0.1:8080 or localhost:0)"
+        ));
+    }
+    value
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {value:?}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{value:?} resolves to no address"))
+}
+
+/// A count that must be at least 1.
+pub fn parse_positive(value: &str) -> std::result::Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{value:?} is not a whole number")),
+    }
 }
 
 /// Milliseconds of a duration, for step lines.

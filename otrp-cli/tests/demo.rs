@@ -1,60 +1,92 @@
 //! `otrp demo` (the README's first command) and the usage contract: the
-//! whole lifecycle, one line per step, the device state, exit 0, the
+//! fleet story (three devices; v1, v2, a refused downgrade, retirement),
+//! one line per message, the fleet table after each phase, exit 0, the
 //! temporary directory removed; `--dir` kept; both backends and both key
-//! types; `tam serve` + `agent` over HTTP; usage errors.
+//! types; usage errors; the agent's refusals.
 
 mod support;
 
 use support::*;
 
-const STEPS: [&str; 7] = [
-    "GetDeviceState",
-    "CreateSD",
-    "InstallTA",
-    "GetTAInformation",
-    "UpdateTA",
-    "DeleteTA",
-    "DeleteSD",
+/// The messages each device answers in each phase of the fleet story.
+const PHASES: [&[&str]; 4] = [
+    &["GetDeviceState", "CreateSD", "InstallTA"],
+    &["GetDeviceState", "UpdateTA"],
+    &["GetDeviceState"],
+    &["GetDeviceState", "DeleteTA", "DeleteSD"],
 ];
 
-/// Checks the step lines (`N  Message  NNN B  NNN B  T ms  result`) and
+/// Checks the fleet story (`device  N  Message  NNN B  NNN B  T ms
+/// result`, per phase and device, the fleet tables, the audit line) and
 /// returns the directory the demo reported.
 fn check_output(out: &str) -> String {
-    let mut next = 0;
-    for line in out.lines() {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        if fields.len() > 7 && fields[0].parse::<usize>().is_ok() {
-            assert_eq!(fields[0], (next + 1).to_string(), "{line}");
-            assert_eq!(fields[1], STEPS[next], "{line}");
-            assert!(
-                fields[2].parse::<usize>().unwrap() > 0 && fields[3] == "B",
-                "{line}"
-            );
-            assert!(
-                fields[4].parse::<usize>().unwrap() > 0 && fields[5] == "B",
-                "{line}"
-            );
-            assert!(
-                fields[6].parse::<f64>().is_ok() && fields[7] == "ms",
-                "{line}"
-            );
-            next += 1;
+    let phases: Vec<&str> = out.split("\nphase ").skip(1).collect();
+    assert_eq!(phases.len(), 4, "{out}");
+    for (phase, expected) in phases.iter().zip(PHASES) {
+        for device in ["device-1", "device-2", "device-3"] {
+            let names: Vec<&str> = phase
+                .lines()
+                .filter_map(|line| {
+                    let f: Vec<&str> = line.split_whitespace().collect();
+                    let step = f.len() > 8
+                        && f[0] == device
+                        && f[1].parse::<usize>().is_ok()
+                        && f[3].parse::<usize>().unwrap() > 0
+                        && f[4] == "B"
+                        && f[6] == "B"
+                        && f[7].parse::<f64>().is_ok()
+                        && f[8] == "ms";
+                    step.then(|| f[2])
+                })
+                .collect();
+            assert_eq!(names, expected, "{device} in phase {phase}");
         }
+        let table = phase.split("fleet:").nth(1).expect(phase);
+        let rows: Vec<&str> = table.lines().filter(|l| l.contains("device-")).collect();
+        assert_eq!(rows.len(), 3, "{table}");
     }
-    assert_eq!(next, STEPS.len(), "{out}");
-    assert!(out.contains("device state after UpdateTA:"), "{out}");
-    let after_update = out.split("device state after UpdateTA:").nth(1).unwrap();
+    for row in phases[0]
+        .split("fleet:")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("device-"))
+    {
+        assert!(
+            row.contains("wallet-sd/wallet v1") && row.contains(" yes"),
+            "{row}"
+        );
+    }
+    for row in phases[1]
+        .split("fleet:")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("device-"))
+    {
+        assert!(
+            row.contains("wallet-sd/wallet v2") && row.contains(" yes"),
+            "{row}"
+        );
+    }
+    for row in phases[2]
+        .split("fleet:")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("device-"))
+    {
+        assert!(
+            row.contains("wallet v2") && row.contains("downgrade refused"),
+            "{row}"
+        );
+    }
     assert!(
-        after_update.lines().any(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            f.starts_with(&["sd1", "sp1", "ta1", "2", "(prev", "1)"])
-        }),
+        out.contains("audit log: 24 entries (3 refused downgrades), hash chain verified"),
         "{out}"
     );
-    let end = out.split("device state at the end:").nth(1).expect(out);
-    assert!(end.contains("no security domains"), "{out}");
     assert!(out.contains("over HTTP on http://127.0.0.1:"), "{out}");
-    assert!(out.contains("7 HTTP round trips"), "{out}");
+    assert!(out.contains("39 HTTP round trips"), "{out}");
     let dir_line = out.lines().find(|l| l.starts_with("directory ")).unwrap();
     dir_line["directory ".len()..]
         .split(" (")
@@ -91,10 +123,15 @@ fn demo_in_a_given_directory_keeps_it() {
     let out = otrp_p(&[&"demo", &"--dir", &dir, &"--backend", &"rustcrypto"], b"").ok();
     assert_eq!(check_output(&out), dir.display().to_string());
     assert!(dir.join("pki/tam.key.pem").exists());
-    assert!(dir.join("tee/otrp-tee.json").exists());
-    // The TEE it left behind is usable by `otrp tee show`.
-    let shown = otrp_p(&[&"tee", &"show", &"--state", &dir.join("tee")], b"").ok();
+    assert!(dir.join("device-1/otrp-tee.json").exists());
+    // The TEE it left behind is usable by `otrp tee show`, and the TAM's
+    // database by `otrp tam devices`.
+    let shown = otrp_p(&[&"tee", &"show", &"--state", &dir.join("device-1")], b"").ok();
     assert!(shown.contains("no security domains"), "{shown}");
+    let db = format!("sqlite:{}", dir.join("tam.db").display());
+    let devices = otrp(&["tam", "devices", "--db", &db, "--json"], b"").ok();
+    let devices: serde_json::Value = serde_json::from_str(&devices).unwrap();
+    assert_eq!(devices.as_array().unwrap().len(), 3);
     // A second run in the same directory refuses to overwrite the PKI.
     let line = otrp_p(&[&"demo", &"--dir", &dir], b"").fails_after_stdout();
     assert!(line.contains("already holds a PKI"), "{line}");
@@ -129,89 +166,6 @@ fn usage_errors_exit_non_zero() {
     for cmd in ["demo", "pki", "tee", "inspect", "jose", "tam", "agent"] {
         assert!(help.contains(cmd), "{help}");
     }
-}
-
-#[test]
-fn tam_serve_and_agent_run_the_lifecycle_over_http() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-
-    let t = temp();
-    let pki = pki(t.path());
-    let state = t.path().join("state");
-    otrp_p(&[&"tee", &"init", &"--pki", &pki, &"--state", &state], b"").ok();
-    /// Kills the server if the test fails before it exits by itself.
-    struct Server(std::process::Child);
-    impl Drop for Server {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let mut server = Command::new(env!("CARGO_BIN_EXE_otrp"))
-        .args([
-            "tam",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--sessions",
-            "1",
-            "--pki",
-        ])
-        .arg(&pki)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
-    let mut server = Server(server);
-    let first = lines.next().unwrap().unwrap();
-    let url = first
-        .strip_prefix("TAM listening on ")
-        .expect(&first)
-        .to_string();
-    assert!(
-        url.starts_with("http://127.0.0.1:") && url.ends_with("/tam"),
-        "{url}"
-    );
-
-    let out = otrp_p(&[&"agent", &"--tam", &url, &"--state", &state], b"").ok();
-    let names: Vec<&str> = out
-        .lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            (f.len() > 8 && f[0].parse::<usize>().is_ok()).then(|| f[1])
-        })
-        .collect();
-    assert_eq!(
-        names,
-        [
-            "GetDeviceState",
-            "CreateSD",
-            "InstallTA",
-            "UpdateTA",
-            "DeleteTA",
-            "DeleteSD"
-        ],
-        "{out}"
-    );
-    assert!(out.contains("answered by TEE soft-tee"), "{out}");
-    assert!(
-        out.contains("ended by the TAM after 7 round trips"),
-        "{out}"
-    );
-
-    // The server reports the session and exits after it (--sessions 1).
-    let ended = lines.next().unwrap().unwrap();
-    assert!(
-        ended.starts_with("session from 127.0.0.1:") && ended.ends_with(": completed"),
-        "{ended}"
-    );
-    let status = server.0.wait().unwrap();
-    assert!(status.success());
-    let shown = otrp_p(&[&"tee", &"show", &"--state", &state, &"--json"], b"").ok();
-    let json: serde_json::Value = serde_json::from_str(&shown).unwrap();
-    assert_eq!(json["sds"], serde_json::json!([]));
 }
 
 #[test]
@@ -280,6 +234,8 @@ fn agent_refuses_unsafe_or_unreachable_tams_with_one_line() {
             &"serve",
             &"--pki",
             &t.path(),
+            &"--db",
+            &format!("sqlite:{}", t.path().join("tam.db").display()),
             &"--listen",
             &"127.0.0.1:0",
         ],

@@ -4,6 +4,21 @@
 
 mod support;
 
+/// A run of `inspect` whose signature check failed: the tree on stdout,
+/// exit 1, one line on stderr saying so.
+fn unverified(run: Run) -> String {
+    assert_eq!(run.code, 1, "stderr: {}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("otrp: error: a signature does not verify: ")
+            || run.stderr.contains(" signatures do not verify"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    run.text()
+}
+
 use otrp_core::tam::{Command, TamSession};
 use support::*;
 
@@ -99,12 +114,12 @@ fn otrp_messages_are_decoded_verified_and_decrypted() {
         out.contains("name: \"soft-tee\""),
         "the DSI is shown: {out}"
     );
-    // The TAM's own key does not verify the TEE's signature.
-    let out = otrp_p(
+    // The TAM's own key does not verify the TEE's signature: the tree is
+    // printed, and the command fails (issue 14).
+    let out = unverified(otrp_p(
         &[&"inspect", &"--key", &key("tam.cert.pem")],
         &s.gds_response,
-    )
-    .ok();
+    ));
     assert!(out.contains("signature: NOT verified"), "{out}");
 
     // CreateSD: the content opens with the TEE key only.
@@ -112,17 +127,28 @@ fn otrp_messages_are_decoded_verified_and_decrypted() {
     assert!(out.contains("content: JWE (encrypted)"), "{out}");
     assert!(!out.contains("sd-inspected"), "{out}");
     let out = otrp_p(
-        &[&"inspect", &"--key", &key("tee.key.pem")],
+        &[
+            &"inspect",
+            &"--key",
+            &key("tee.key.pem"),
+            &"--key",
+            &key("tam.cert.pem"),
+        ],
         &s.create_request,
     )
     .ok();
     assert!(out.contains("sdname: \"sd-inspected\""), "{out}");
+    // Without the TAM's certificate the request's signature is not verified.
+    let out = unverified(otrp_p(
+        &[&"inspect", &"--key", &key("tee.key.pem")],
+        &s.create_request,
+    ));
+    assert!(out.contains("sdname: \"sd-inspected\""), "{out}");
     assert!(out.contains("spcert: "), "{out}");
-    let out = otrp_p(
+    let out = unverified(otrp_p(
         &[&"inspect", &"--key", &key("sp.key.pem")],
         &s.create_request,
-    )
-    .ok();
+    ));
     assert!(out.contains("not decrypted:"), "{out}");
 
     // The answer, from a file.
@@ -185,12 +211,14 @@ fn compact_objects_and_refusals() {
         otrp_core::jose::b64::encode_url(b"{\"hello\":\"mallory\"}"),
         parts[2]
     );
-    let out = otrp_p(
+    let out = unverified(otrp_p(
         &[&"inspect", &"--key", &pki.join("sp.cert.pem")],
         forged.as_bytes(),
-    )
-    .ok();
+    ));
     assert!(out.contains("signature: NOT verified"), "{out}");
+    // Without --key, against the x5c-less compact JWS: not checked, exit 0;
+    // a forged x5c-signed message fails against its leaf key.
+    otrp(&["inspect"], forged.as_bytes()).ok();
 
     let encrypted = otrp_p(
         &[

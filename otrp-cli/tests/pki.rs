@@ -247,6 +247,12 @@ fn ocsp_responses_verify_in_otrp_core() {
     let short = ocsp(&pki, "tam.cert.pem", &["--valid-for", "60"]);
     verify_ocsp_response(&provider, &tam, &root, &short, now(), &policy).unwrap();
     assert!(verify_ocsp_response(&provider, &tam, &root, &short, later(86_400), &policy).is_err());
+    // A negative --valid-for: already expired (issue 14).
+    let expired = ocsp(&pki, "tam.cert.pem", &["--valid-for", "-600"]);
+    assert_eq!(
+        verify_ocsp_response(&provider, &tam, &root, &expired, now(), &policy).unwrap_err(),
+        OcspError::Stale
+    );
 
     // The TEE certificate's issuer is the TEE intermediate CA.
     let tee_chain = pem_ders(&pki.join("tee.chain.pem"), "CERTIFICATE");

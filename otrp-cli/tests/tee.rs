@@ -67,7 +67,11 @@ fn a_tam_session_drives_the_tee_through_handle() {
         .unwrap();
     let image = otrp_soft_tee::sign_ta_image(
         b"ta code",
-        Some("my TA"),
+        &otrp_soft_tee::TaImageInfo {
+            taid: "ta1".into(),
+            version: 1,
+            taname: Some("my TA".into()),
+        },
         sp_key.as_ref(),
         JwsAlg::Es256,
         &provider,
@@ -114,7 +118,7 @@ fn a_tam_session_drives_the_tee_through_handle() {
     assert_eq!(json["sds"][0]["tas"][0]["taname"], "my TA");
     assert_eq!(json["sds"][0]["tas"][0]["version"], 1);
 
-    // A refused request is a signed failure: the command succeeds.
+    // A refused request is a signed failure: the command exits 3.
     let request = session
         .command(
             "soft-tee",
@@ -125,10 +129,15 @@ fn a_tam_session_drives_the_tee_through_handle() {
             },
         )
         .unwrap();
-    match session
-        .handle_response(&handle(&state, &request), now())
-        .unwrap()
-    {
+    // Exit 3, the signed refusal on stdout, its error code on stderr.
+    let run = otrp_p(&[&"tee", &"handle", &"--state", &state], &request);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.trim_end(),
+        "otrp: error: the TEE refused: CreateSD ERR_SD_ALREADY_EXISTS (the SD exists) \
+         (the signed refusal is on stdout)"
+    );
+    match session.handle_response(&run.stdout, now()).unwrap() {
         Event::TeeFailure(f) => assert_eq!(f.code, ErrorCode::SdAlreadyExists),
         other => panic!("{other:?}"),
     }

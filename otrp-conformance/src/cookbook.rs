@@ -136,7 +136,7 @@ fn reproduce_jws(
     key: &Jwk,
     alg: JwsAlg,
 ) {
-    let signer = provider.key_loader.private_key_from_jwk(key);
+    let signer = key.load_private_key(provider.key_loader);
     if let Some(what) = lacking_crypto(&signer) {
         tally.lacks(&format!("{what} (signing {file})"));
         return;
@@ -198,7 +198,7 @@ pub fn jwe(provider: Provider) -> Tally {
                 tally.lacks(what);
                 continue;
             }
-            let private = provider.key_loader.private_key_from_jwk(key);
+            let private = key.load_private_key(provider.key_loader);
             if let Some(what) = lacking_crypto(&private) {
                 tally.lacks(what);
                 continue;
@@ -301,10 +301,11 @@ fn reproduce_jwe(
             EncryptionKey::Public(&public)
         }
     };
-    let mut builder =
-        Jwe::builder(enc)
-            .protected(protected)
-            .recipient(alg, recipient, Header::new());
+    // RFC 7520's examples keep every parameter in the protected header.
+    let mut builder = Jwe::builder(enc)
+        .protected(protected)
+        .recipient(alg, recipient, Header::new())
+        .protected_recipient();
     if let Some(aad) = case["input"].get("aad").and_then(Value::as_str) {
         builder = builder.aad(aad.as_bytes());
     }

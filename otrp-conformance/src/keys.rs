@@ -43,7 +43,7 @@ impl TestKeys {
                 k: Some(Secret::encode(bytes)),
                 ..Jwk::default()
             };
-            match provider.key_loader.private_key_from_jwk(&jwk) {
+            match jwk.load_private_key(provider.key_loader) {
                 Ok(key) => Some((SecretBytes::from_slice(bytes), key)),
                 Err(CryptoError::Unsupported(_)) => None,
                 Err(e) => panic!("oct key: {e}"),

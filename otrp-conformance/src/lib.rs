@@ -1,5 +1,6 @@
 //! The conformance suite every otrp crypto backend runs: the JOSE cookbook
-//! (RFC 7520) and Wycheproof vectors, read from `../shared/vectors` and
+//! (RFC 7520) and Wycheproof vectors, vendored unmodified in this crate's
+//! `vectors/` directory (origin, version and licences in its README), and
 //! driven through a [`Provider`](otrp_core::crypto::Provider) only, so one suite checks every backend.
 //!
 //! Each entry point panics (a test failure) on the first vector that does
@@ -11,6 +12,20 @@
 //! A vector refused only with `Unsupported` is skipped, not counted as
 //! refused: partial providers (ring) run what they have, and each backend's
 //! test pins its counts.
+//!
+//! # Example
+//!
+//! Run the JOSE cookbook's JWS vectors against a backend and read what ran:
+//!
+//! ```
+//! let tally = otrp_conformance::cookbook::jws(otrp_crypto_rustcrypto::provider());
+//! assert_eq!(tally.ran, 3); // the rest need HMAC or P-521, outside OTrP's set
+//! println!("{tally}");
+//! ```
+//!
+//! A backend's `tests/conformance.rs` runs the whole suite with
+//! [`complete_provider_suite!`] (or, for a partial provider, each entry
+//! point with its own pinned counts).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -19,7 +34,9 @@ pub mod keys;
 pub mod rng;
 pub mod roundtrip;
 pub mod security;
+pub mod support;
 pub mod tally;
+pub mod weak_keys;
 pub mod wycheproof;
 
 /// Re-exported for [`complete_provider_suite!`].
@@ -32,20 +49,17 @@ use std::path::PathBuf;
 use otrp_core::crypto::CryptoError;
 use otrp_core::jose::JoseError;
 
-/// The shared vectors directory (`../shared/vectors` beside the checkout).
+/// The vendored vectors directory (`otrp-conformance/vectors`): the JOSE
+/// cookbook and the Wycheproof files, unmodified.
 pub fn vectors_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors")
 }
 
 /// Reads and parses one JSON vector file below [`vectors_dir`].
 pub fn load(relative: &str) -> serde_json::Value {
     let path = vectors_dir().join(relative);
-    let text = std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e} (is ../shared beside the checkout?)",
-            path.display()
-        )
-    });
+    let text = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("cannot read vendored vector {}: {e}", path.display()));
     serde_json::from_slice(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -182,8 +196,88 @@ macro_rules! complete_provider_suite {
         }
 
         #[test]
+        fn concat_kdf_rfc7518_appendix_c() {
+            security::concat_kdf_rfc7518_appendix_c(provider());
+        }
+
+        #[test]
+        fn roca_keys_are_refused() {
+            $crate::weak_keys::roca_keys_refused(provider());
+        }
+
+        #[test]
+        fn rsa_keys_under_2048_bits_are_refused() {
+            $crate::weak_keys::rsa_keys_under_2048_bits_refused(provider());
+        }
+
+        #[test]
         fn parsers_never_panic() {
             security::no_panics(512);
+        }
+
+        #[test]
+        fn cbc_hmac_valid_tag_with_bad_padding_is_decrypt() {
+            security::content::cbc_hmac_valid_tag_with_bad_padding_is_decrypt(provider());
+        }
+
+        #[test]
+        fn cbc_hmac_tag_is_checked_before_decryption() {
+            security::content::cbc_hmac_tag_is_checked_before_decryption(provider());
+        }
+
+        #[test]
+        fn wrong_lengths_are_errors_not_panics() {
+            security::content::wrong_lengths_are_errors_not_panics(provider());
+        }
+
+        #[test]
+        fn rsa1_5_returns_a_random_cek_instead_of_an_error() {
+            security::key_management::rsa1_5_returns_a_random_cek_instead_of_an_error(provider());
+        }
+
+        #[test]
+        fn rsa_oaep_failure_is_decrypt() {
+            security::key_management::rsa_oaep_failure_is_decrypt(provider());
+        }
+
+        #[test]
+        fn ecdh_es_direct_matches_the_cookbook() {
+            security::key_management::ecdh_es_direct_matches_the_cookbook(provider());
+        }
+
+        #[test]
+        fn ecdh_es_a128kw_matches_the_cookbook() {
+            security::key_management::ecdh_es_a128kw_matches_the_cookbook(provider());
+        }
+
+        #[test]
+        fn ecdh_es_refuses_invalid_ephemeral_keys() {
+            security::key_management::ecdh_es_refuses_invalid_ephemeral_keys(provider());
+        }
+
+        #[test]
+        fn ecdh_es_binds_party_info() {
+            security::key_management::ecdh_es_binds_party_info(provider());
+        }
+
+        #[test]
+        fn aes_kw_unwrap_failures_are_decrypt() {
+            security::key_management::aes_kw_unwrap_failures_are_decrypt(provider());
+        }
+
+        #[test]
+        fn key_kind_mismatches() {
+            security::key_management::key_kind_mismatches(provider());
+        }
+
+        #[test]
+        fn sha1_is_never_a_signature_hash() {
+            security::signatures::sha1_is_never_a_signature_hash(provider());
+        }
+
+        #[test]
+        fn rsa_verifier_key_cache_never_confuses_keys() {
+            security::signatures::rsa_verifier_key_cache_never_confuses_keys(provider());
         }
     };
 }

@@ -137,6 +137,7 @@ pub fn jwe(provider: Provider, cases: u32) -> Tally {
                 .run(&strategy, |(plaintext, index, mask)| {
                     let jwe = Jwe::builder(enc)
                         .recipient(alg, recipient, Header::new().with("kid", "r1"))
+                        .protected_recipient()
                         .encrypt(&plaintext, &provider)
                         .expect("encrypt");
                     for form in [

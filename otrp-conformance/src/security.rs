@@ -1,5 +1,12 @@
 //! The JOSE layer's security properties, each as a check that fails if the
-//! property is broken (listed in docs/security.md).
+//! property is broken (listed in docs/security.md). This module holds the
+//! JOSE layer's refusals; the algorithm objects' own properties are in
+//! [`content`], [`key_management`] and [`signatures`]. Each check takes a
+//! [`Provider`] and panics on the first property that does not hold.
+
+pub mod content;
+pub mod key_management;
+pub mod signatures;
 
 use otrp_core::crypto::{ContentAlg, CryptoError, JwsAlg, KeyAlg, Provider};
 use otrp_core::jose::{Header, JoseError, Jwe, JwePolicy, Jws, b64};
@@ -144,6 +151,7 @@ fn rsa1_5_refusals(provider: &Provider, keys: &TestKeys) {
     let (rsa, rsa_key) = keys.recipient(KeyAlg::Rsa1_5);
     let jwe = Jwe::builder(ContentAlg::A128CbcHs256)
         .recipient(KeyAlg::Rsa1_5, rsa, Header::new())
+        .protected_recipient()
         .encrypt(b"secret", &provider)
         .unwrap();
     let compact = jwe.to_compact().unwrap();
@@ -186,6 +194,7 @@ fn ecdh_refusals(provider: &Provider, keys: &TestKeys) {
     let (p256, p256_key) = keys.recipient(KeyAlg::EcdhEs);
     let jwe = Jwe::builder(ContentAlg::A128Gcm)
         .recipient(KeyAlg::EcdhEsA128Kw, p256, Header::new())
+        .protected_recipient()
         .encrypt(b"secret", &provider)
         .unwrap();
     let epk = jwe.protected().get("epk").unwrap().clone();
@@ -297,4 +306,27 @@ pub fn no_panics(cases: u32) {
         Jws::parse(jws.as_bytes()),
         Err(JoseError::Base64("payload"))
     );
+}
+
+/// RFC 7518 appendix C: the Concat KDF example, through otrp-core's one
+/// Concat KDF over the provider's SHA-256.
+pub fn concat_kdf_rfc7518_appendix_c(provider: Provider) {
+    let z = [
+        158, 86, 217, 29, 129, 113, 53, 211, 114, 131, 66, 131, 191, 132, 38, 156, 251, 49, 110,
+        163, 218, 128, 106, 72, 246, 218, 167, 121, 140, 254, 144, 196,
+    ];
+    let sha256 = provider
+        .digest(otrp_core::crypto::HashAlg::Sha256)
+        .expect("SHA-256");
+    let out = otrp_core::crypto::concat_kdf(sha256, &z, "A128GCM", b"Alice", b"Bob", 16).unwrap();
+    assert_eq!(
+        &out[..],
+        &[
+            86, 170, 141, 234, 248, 35, 109, 32, 92, 34, 40, 205, 113, 167, 16, 26
+        ]
+    );
+    let sha384 = provider
+        .digest(otrp_core::crypto::HashAlg::Sha384)
+        .expect("SHA-384");
+    assert!(otrp_core::crypto::concat_kdf(sha384, &z, "A128GCM", b"", b"", 16).is_err());
 }

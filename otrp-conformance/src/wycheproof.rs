@@ -145,7 +145,7 @@ pub fn jwe(provider: Provider) -> Tally {
             tests(group).for_each(|_| tally.skip(format!("key for {key_alg} (outside OTrP)")));
             continue;
         };
-        let key = provider.key_loader.private_key_from_jwk(&jwk);
+        let key = jwk.load_private_key(provider.key_loader);
         let lacks = lacking_crypto(&provider.key_encrypter(alg)).or(lacking_crypto(&key));
         if let Some(what) = lacks {
             tests(group).for_each(|_| tally.lacks(what));
@@ -418,7 +418,7 @@ pub fn aes_kw(provider: Provider) -> Tally {
                 tally.lacks(what);
                 continue;
             }
-            let key = provider.key_loader.private_key_from_jwk(&jwk);
+            let key = jwk.load_private_key(provider.key_loader);
             if let Some(what) = lacking_crypto(&key) {
                 tally.lacks(what);
                 continue;

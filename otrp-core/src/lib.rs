@@ -35,7 +35,7 @@
 //!     "x":"ucoVDqtWUomqTzrjIwZhQoYVyCoqiVeKLwZyJLPEv24",
 //!     "y":"xR8-kjAjA0OgOPMIrjBTT4fF7jVF-NNCnD7VDCP_TQA",
 //!     "d":"idGNPO2raTbNft9PNM5YNfbvxhvWi0_DwyeC0Rq9xFw"}"#)?;
-//! let key = provider.key_loader.private_key_from_jwk(&jwk)?; // a TEE would use its hardware key
+//! let key = jwk.load_private_key(provider.key_loader)?; // a TEE would use its hardware key
 //! let public = jwk.to_public_key()?;
 //!
 //! // Encrypt content to the key's owner (the basic profile's ECDH-ES+A128KW),

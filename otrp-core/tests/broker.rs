@@ -4,16 +4,17 @@
 //! silent TEEs with the request's rid/tid, and GetTAInformation signed by
 //! the TEE SP AIK and verified by a Client Application.
 
+otrp_test_support::provider_under_test!(rustcrypto);
+
 mod tam_support;
 
 use std::path::Path;
 
-use otrp_core::broker::{
-    Answer, Broker, BrokerFailure, EndpointError, TaInfoError, TaQuery, TeeEndpoint, routing_info,
-    verify_ta_information,
-};
+use otrp_core::broker::{Answer, Broker, BrokerFailure, EndpointError, TeeEndpoint, routing_info};
 use otrp_core::crypto::PublicKey;
-use otrp_core::message::{ErrorCode, Limits, MessageKind};
+use otrp_core::message::{
+    ErrorCode, Limits, MessageKind, TaInfoError, TaQuery, verify_ta_information,
+};
 use otrp_core::pki::{TrustAnchors, UnixTime};
 use otrp_core::tam::{Command, Event, TamSession, TeeResult};
 use otrp_core::tee::{Tee, TeeConfig};
@@ -180,7 +181,7 @@ fn a_command_goes_only_to_the_tee_its_payload_names() {
             .unwrap()
             .tee()
             .state()
-            .sd("sd1")
+            .sd(TAMID, "sd1")
             .is_some()
     );
     assert!(
@@ -207,7 +208,7 @@ fn a_command_goes_only_to_the_tee_its_payload_names() {
             .unwrap()
             .tee()
             .state()
-            .sd("sd1")
+            .sd(TAMID, "sd1")
             .is_some()
     );
 }
@@ -370,7 +371,7 @@ fn with_installed_ta(test: &str) -> (Device, PublicKey) {
             sdname: "sd1".into(),
             taid: "ta1".into(),
             spcert: None,
-            ta: ta_image(KIND, b"ta one"),
+            ta: ta_image(KIND, "ta1", 1, b"ta one"),
             pdata: None,
         },
     ] {

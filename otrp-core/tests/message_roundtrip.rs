@@ -2,9 +2,10 @@
 //! dsihash over the exact DSI bytes (section 9.2.1.1).
 
 use otrp_core::crypto::{
-    CryptoError, Digest, HashAlg, JwsAlg, KeyLoader, PrivateKey, Provider, PublicKey, SecureRandom,
+    CryptoError, Digest, HashAlg, JwsAlg, KeyComponents, KeyLoader, PrivateKey, Provider,
+    PublicKey, SecureRandom,
 };
-use otrp_core::jose::{Jwe, Jwk, b64};
+use otrp_core::jose::{Jwe, b64};
 use otrp_core::message::*;
 use proptest::prelude::*;
 use serde_json::json;
@@ -82,8 +83,16 @@ fn dsi() -> impl Strategy<Value = Dsi> {
         sigalg,
         sig,
     });
-    let ta =
-        (text(), proptest::option::of(text())).prop_map(|(taid, taname)| TaInfo { taid, taname });
+    let ta = (
+        text(),
+        proptest::option::of(text()),
+        proptest::option::of(any::<u64>()),
+    )
+        .prop_map(|(taid, taname, version)| TaInfo {
+            taid,
+            taname,
+            version,
+        });
     let sd = (text(), text(), proptest::collection::vec(ta, 0..3))
         .prop_map(|(name, spid, talist)| SdInfo { name, spid, talist });
     let teeaik = (bytes(), aik(), text()).prop_map(|(spaik, spaiktype, spid)| TeeAik {
@@ -373,7 +382,10 @@ impl KeyLoader for NoKeys {
     fn private_key_from_pkcs8_der(&self, _: &[u8]) -> Result<Box<dyn PrivateKey>, CryptoError> {
         Err(CryptoError::Backend)
     }
-    fn private_key_from_jwk(&self, _: &Jwk) -> Result<Box<dyn PrivateKey>, CryptoError> {
+    fn private_key_from_components(
+        &self,
+        _: &KeyComponents,
+    ) -> Result<Box<dyn PrivateKey>, CryptoError> {
         Err(CryptoError::Backend)
     }
     fn public_key_from_spki_der(&self, _: &[u8]) -> Result<PublicKey, CryptoError> {

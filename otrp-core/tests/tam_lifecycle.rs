@@ -4,6 +4,12 @@
 //! typed event, and the device state the TAM sees after each step checked
 //! against the TEE's own state.
 
+// The RustCrypto target. `tam_lifecycle_aws_lc.rs` and
+// `tam_lifecycle_composed.rs` include this file as a module; the support
+// module builds everything with the provider named at the root of the
+// running target (`crate::provider_under_test_with_random`).
+otrp_test_support::provider_under_test!(rustcrypto);
+
 mod tam_support;
 
 use otrp_core::message::{ErrorCode, MessageKind, SdChanges};
@@ -26,18 +32,25 @@ fn install_ta(kind: Kind, spid: &str, sdname: &str, taid: &str, code: &[u8]) -> 
         sdname: sdname.into(),
         taid: taid.into(),
         spcert: None,
-        ta: ta_image(kind, code),
+        ta: ta_image(kind, taid, 1, code),
         pdata: Some(format!("pdata of {taid}").into_bytes()),
     }
 }
 
-fn update_ta(kind: Kind, spid: &str, sdname: &str, taid: &str, code: &[u8]) -> Command {
+fn update_ta(
+    kind: Kind,
+    spid: &str,
+    sdname: &str,
+    taid: &str,
+    version: u64,
+    code: &[u8],
+) -> Command {
     Command::UpdateTa {
         spid: spid.into(),
         sdname: sdname.into(),
         taid: taid.into(),
         spcert: None,
-        ta: Some(ta_image(kind, code)),
+        ta: Some(ta_image(kind, taid, version, code)),
         pdata: None,
     }
 }
@@ -109,7 +122,7 @@ fn tee_agrees(tee: &Tee, session: &TamSession<'_>) {
     for (name, spid, tas) in view(session) {
         let sd = tee
             .state()
-            .sd(&name)
+            .sd(TAMID, &name)
             .unwrap_or_else(|| panic!("TEE lacks {name}"));
         assert_eq!(sd.spid, spid);
         let mut on_tee: Vec<String> = sd.tas.iter().map(|t| t.taid.clone()).collect();
@@ -151,7 +164,7 @@ fn full_lifecycle_with_rsa_and_ec_keys() {
         let v = run(
             &mut session,
             &mut tee,
-            update_ta(kind, "sp1", "sd1", "ta1", b"code v2"),
+            update_ta(kind, "sp1", "sd1", "ta1", 2, b"code v2"),
         );
         assert_eq!(v, sds(&[("sd1", "sp1", &["ta1"])]));
         tee_agrees(&tee, &session);
@@ -162,7 +175,7 @@ fn full_lifecycle_with_rsa_and_ec_keys() {
 
         let v = run(&mut session, &mut tee, delete_sd("sd1"));
         assert_eq!(v, sds(&[]));
-        assert!(tee.state().sd("sd1").is_none());
+        assert!(tee.state().sd(TAMID, "sd1").is_none());
 
         // A fresh GetDeviceState sees the same (empty) device.
         discover(&mut session, &mut tee);
@@ -238,7 +251,7 @@ fn two_sps_with_their_own_sds_and_a_tee_restart() {
         run(
             &mut session,
             &mut tee,
-            update_ta(kind, "sp2", "sd-b", "ta-b", b"B2"),
+            update_ta(kind, "sp2", "sd-b", "ta-b", 2, b"B2"),
         );
         run(&mut session, &mut tee, delete_ta("sd-a", "ta-a"));
         assert_eq!(
@@ -251,7 +264,7 @@ fn two_sps_with_their_own_sds_and_a_tee_restart() {
 }
 
 #[test]
-fn a_second_tam_cannot_touch_the_first_tams_sd() {
+fn a_second_tam_neither_sees_nor_touches_the_first_tams_sd() {
     for kind in BOTH {
         let dir = fresh_dir(&format!("two-tams-{}", kind.dir()));
         let mut tee = open_tee(kind, &dir, "tee seed", TeeSetup::default());
@@ -277,8 +290,11 @@ fn a_second_tam_cannot_touch_the_first_tams_sd() {
             let k = command.kind();
             let request = second.command(TEE_NAME, command).unwrap();
             match exchange(&mut second, &mut tee, request) {
+                // SD names are scoped to their TAM (5.5, 9.2): for the
+                // second TAM there is no SD "sd1", exactly as for a name
+                // nobody uses.
                 Event::TeeFailure(TeeFailure { code, .. }) => {
-                    assert_eq!(code, ErrorCode::TamNotAuthorized, "{k:?}")
+                    assert_eq!(code, ErrorCode::SdNotFound, "{k:?}")
                 }
                 other => panic!("{k:?}: {other:?}"),
             }
@@ -288,6 +304,9 @@ fn a_second_tam_cannot_touch_the_first_tams_sd() {
             second.command(TEE_NAME, install_ta(kind, "sp1", "sd1", "ta2", b"x")),
             Err(TamError::NoSpAik("sp1".into()))
         );
+        // It may use the same SD name for its own SD.
+        run(&mut second, &mut tee, create_sd(kind, "sp9", "sd1"));
+        assert_eq!(view(&second), sds(&[("sd1", "sp9", &[])]));
         // The first TAM's SD and TA are intact.
         discover(&mut first, &mut tee);
         assert_eq!(view(&first), sds(&[("sd1", "sp1", &["ta1"])]));
@@ -362,7 +381,11 @@ fn tee_failures_surface_as_typed_events() {
             spcert: None,
             ta: otrp_soft_tee::sign_ta_image(
                 b"evil",
-                None,
+                &otrp_soft_tee::TaImageInfo {
+                    taid: "ta-bad".into(),
+                    version: 1,
+                    taname: None,
+                },
                 &*key(kind, "tfw"),
                 kind.sig_alg(),
                 &provider("evil"),
@@ -375,7 +398,7 @@ fn tee_failures_surface_as_typed_events() {
             fails(
                 &mut s,
                 &mut tee,
-                update_ta(kind, "sp1", "sd1", "nope", b"x")
+                update_ta(kind, "sp1", "sd1", "nope", 2, b"x")
             ),
             ErrorCode::TaNotFound
         );

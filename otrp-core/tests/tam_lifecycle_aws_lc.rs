@@ -1,5 +1,7 @@
-//! `tam_lifecycle.rs`, unchanged, against the aws-lc provider:
-//! `tam_support::provider()` picks it for targets named `*_aws_lc`.
+//! `tam_lifecycle.rs`, unchanged, against the aws-lc provider,
+//! named here explicitly (`docs/testing.md`).
+
+otrp_test_support::provider_under_test!(aws_lc);
 
 #[path = "tam_lifecycle.rs"]
 mod lifecycle;

@@ -1,5 +1,8 @@
-//! `tam_lifecycle.rs`, unchanged, against the composed provider (ring signatures, digests, GCM and chains over RustCrypto key management):
-//! `tam_support::provider()` picks it for targets named `*_composed`.
+//! `tam_lifecycle.rs`, unchanged, against the composed provider (ring
+//! signatures, digests, AES-GCM and chain validation over RustCrypto key
+//! management), named here explicitly (`docs/testing.md`).
+
+otrp_test_support::provider_under_test!(composed);
 
 #[path = "tam_lifecycle.rs"]
 mod lifecycle;

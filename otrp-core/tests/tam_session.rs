@@ -3,6 +3,8 @@
 //! (9.1.7, 9.2.1.3 ...), and refusal of tampered, replayed, re-ordered and
 //! mis-addressed responses without any change to the session's state.
 
+otrp_test_support::provider_under_test!(rustcrypto);
+
 mod tam_support;
 
 use otrp_core::crypto::{ContentAlg, JwsAlg, KeyLoader};

@@ -10,6 +10,8 @@
 //!   in order to a fresh soft TEE with the same keys and seed, and checks it
 //!   answers with the recorded responses.
 
+otrp_test_support::provider_under_test!(rustcrypto);
+
 mod tam_support;
 
 use std::collections::BTreeMap;
@@ -64,11 +66,15 @@ fn ta_code(kind: Kind, version: u8) -> Vec<u8> {
     .into_bytes()
 }
 
-fn ta_image_seeded(kind: Kind, code: &[u8]) -> Vec<u8> {
+fn ta_image_seeded(kind: Kind, version: u64, code: &[u8]) -> Vec<u8> {
     let provider = provider(SP_SEED);
     otrp_soft_tee::sign_ta_image(
         code,
-        Some("Test TA"),
+        &otrp_soft_tee::TaImageInfo {
+            taid: "ta1".into(),
+            version,
+            taname: Some("Test TA".into()),
+        },
         &*key(kind, "sp"),
         kind.sig_alg(),
         &provider,
@@ -88,7 +94,7 @@ fn lifecycle(kind: Kind) -> Vec<Command> {
             sdname: "sd1".into(),
             taid: "ta1".into(),
             spcert: None,
-            ta: ta_image_seeded(kind, &ta_code(kind, 1)),
+            ta: ta_image_seeded(kind, 1, &ta_code(kind, 1)),
             pdata: Some(b"personalization data v1".to_vec()),
         },
         Command::UpdateTa {
@@ -96,7 +102,7 @@ fn lifecycle(kind: Kind) -> Vec<Command> {
             sdname: "sd1".into(),
             taid: "ta1".into(),
             spcert: None,
-            ta: Some(ta_image_seeded(kind, &ta_code(kind, 2))),
+            ta: Some(ta_image_seeded(kind, 2, &ta_code(kind, 2))),
             pdata: None,
         },
         Command::DeleteTa {
@@ -145,8 +151,8 @@ fn keys_file(kind: Kind) -> Value {
 }
 
 /// The decoded JWS payload of a signed message (for reading; not trusted).
-fn payload_of(jws_json: &Value) -> Value {
-    let jws = Jws::parse_json(&serde_json::to_vec(jws_json).unwrap()).unwrap();
+fn payload_of(jws_json: &serde_json::value::RawValue) -> Value {
+    let jws = Jws::parse_json(jws_json.get().as_bytes()).unwrap();
     serde_json::from_slice(&jws.unverified_payload().unwrap()).unwrap()
 }
 
@@ -214,7 +220,7 @@ fn transcript(kind: Kind) -> BTreeMap<String, Vec<u8>> {
 
         // The request file.
         let env = parse_request(&request, &Limits::DEFAULT).unwrap();
-        let payload = payload_of(&env.jws);
+        let payload = payload_of(env.jws);
         let tbs = &payload[kind_of.tbs_name(otrp_core::message::Direction::Request)];
         let mut req = json!({
             "from": "TAM",

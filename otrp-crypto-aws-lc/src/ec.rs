@@ -3,36 +3,22 @@
 //! and `aws_lc_rs::agreement`.
 
 use aws_lc_rs::agreement::{self, ECDH_P256, ECDH_P384};
-use aws_lc_rs::digest;
 use aws_lc_rs::encoding::{AsBigEndian, EcPrivateKeyBin};
-use aws_lc_rs::signature::{
-    self, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED,
-    ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair, UnparsedPublicKey,
-};
+use aws_lc_rs::signature::{EcdsaKeyPair, UnparsedPublicKey};
 use otrp_core::crypto::{
-    AgreementParams, Cek, CekDecrypter, ContentAlg, CryptoError, Curve, EcPublicKey, EncryptionKey,
-    JwsAlg, JwsSigner, KeyAlg, KeyEncrypter, KeyKind, PublicKey, SecretBytes, SecureRandom,
-    SignatureVerifier, WrappedCek,
+    CryptoError, Curve, EcPublicKey, EcScalar, EcSigningKey, JwsAlg, JwsSignature, PublicKey,
+    SecureRandom, SharedSecret, SignatureVerifier, Verified,
 };
 use zeroize::Zeroizing;
 
-use crate::aeskw::{require_cek, unwrap_cek, wrap};
-
-/// How many times key generation draws again after an invalid scalar
-/// (probability about 2^-32 per draw on P-256, far less on P-384).
-const KEYGEN_ATTEMPTS: usize = 16;
+use crate::aeskw::AES_KW;
+use crate::digest::SHA256;
+use crate::sig::{ecdsa_sign, ecdsa_signing, ecdsa_verification};
 
 fn agreement_alg(curve: Curve) -> &'static agreement::Algorithm {
     match curve {
         Curve::P256 => &ECDH_P256,
         Curve::P384 => &ECDH_P384,
-    }
-}
-
-fn signing_alg(curve: Curve) -> &'static signature::EcdsaSigningAlgorithm {
-    match curve {
-        Curve::P256 => &ECDSA_P256_SHA256_FIXED_SIGNING,
-        Curve::P384 => &ECDSA_P384_SHA384_FIXED_SIGNING,
     }
 }
 
@@ -45,17 +31,6 @@ struct EcSecret {
 }
 
 impl EcSecret {
-    /// A scalar of exactly the curve's field length, in `[1, n-1]` (AWS-LC
-    /// refuses zero and values of at least the order).
-    fn from_scalar_bytes(curve: Curve, d: &[u8]) -> Result<Self, CryptoError> {
-        if d.len() != curve.field_len() {
-            return Err(CryptoError::InvalidKey);
-        }
-        let agreement = agreement::PrivateKey::from_private_key(agreement_alg(curve), d)
-            .map_err(|_| CryptoError::InvalidKey)?;
-        Self::from_agreement(curve, agreement)
-    }
-
     fn from_agreement(curve: Curve, agreement: agreement::PrivateKey) -> Result<Self, CryptoError> {
         let point = agreement
             .compute_public_key()
@@ -68,107 +43,40 @@ impl EcSecret {
         })
     }
 
-    /// A fresh key: exactly `curve.field_len()` bytes drawn from `rng` in one
-    /// `fill` call become the scalar; only an invalid scalar draws again.
-    fn generate(curve: Curve, rng: &dyn SecureRandom) -> Result<Self, CryptoError> {
-        let mut buf = Zeroizing::new([0u8; 48]);
-        let d = buf
-            .get_mut(..curve.field_len())
-            .ok_or(CryptoError::Backend)?;
-        for _ in 0..KEYGEN_ATTEMPTS {
-            rng.fill(d)?;
-            if let Ok(key) = Self::from_scalar_bytes(curve, d) {
-                return Ok(key);
-            }
-        }
-        Err(CryptoError::Random)
-    }
-
     /// The scalar, big-endian, full length (wiped on drop).
     fn scalar(&self) -> Result<EcPrivateKeyBin<'static>, CryptoError> {
         self.agreement
             .as_be_bytes()
             .map_err(|_| CryptoError::Backend)
     }
+}
 
-    /// The raw ECDH shared secret (the x coordinate) with `peer`, refusing a
-    /// peer on another curve or off the curve.
-    fn ecdh(&self, peer: &EcPublicKey) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        if peer.curve() != self.curve {
+impl EcScalar for EcSecret {
+    /// AWS-LC refuses zero and values of at least the order.
+    fn from_scalar(curve: Curve, d: &[u8]) -> Result<Self, CryptoError> {
+        if d.len() != curve.field_len() {
             return Err(CryptoError::InvalidKey);
         }
+        let agreement = agreement::PrivateKey::from_private_key(agreement_alg(curve), d)
+            .map_err(|_| CryptoError::InvalidKey)?;
+        Self::from_agreement(curve, agreement)
+    }
+
+    fn curve(&self) -> Curve {
+        self.curve
+    }
+
+    fn public(&self) -> Result<EcPublicKey, CryptoError> {
+        Ok(self.public.clone())
+    }
+
+    /// AWS-LC refuses points off the curve and the identity.
+    fn diffie_hellman(&self, peer: &EcPublicKey) -> Result<SharedSecret, CryptoError> {
         let point = peer.to_sec1_uncompressed();
-        ecdh_raw(&self.agreement, self.curve, &point)
-    }
-}
-
-/// ECDH of `private` with a SEC1 point (AWS-LC refuses points off the curve
-/// and the identity).
-fn ecdh_raw(
-    private: &agreement::PrivateKey,
-    curve: Curve,
-    point: &[u8],
-) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    let peer = agreement::UnparsedPublicKey::new(agreement_alg(curve), point);
-    agreement::agree(private, peer, CryptoError::InvalidKey, |z| {
-        Ok(Zeroizing::new(z.to_vec()))
-    })
-}
-
-/// The raw P-256 ECDH shared secret of a private scalar (32 bytes) and a
-/// SEC1-encoded public point (compressed or uncompressed).
-pub(crate) fn p256_ecdh_raw(
-    private: &[u8],
-    public_sec1: &[u8],
-) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    let sk = EcSecret::from_scalar_bytes(Curve::P256, private)?;
-    ecdh_raw(&sk.agreement, Curve::P256, public_sec1)
-}
-
-/// Concat KDF (NIST SP 800-56A, single-step, SHA-256) as RFC 7518 4.6.2
-/// profiles it: `AlgorithmID`, `PartyUInfo` and `PartyVInfo` length-prefixed
-/// (32-bit big-endian), `SuppPubInfo` the key length in bits.
-pub(crate) fn concat_kdf(
-    z: &[u8],
-    algorithm_id: &str,
-    apu: &[u8],
-    apv: &[u8],
-    key_len: usize,
-) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    let mut sha256 = |parts: &[&[u8]]| {
-        let mut h = digest::Context::new(&digest::SHA256);
-        for part in parts {
-            h.update(part);
-        }
-        let mut block = Zeroizing::new([0u8; 32]);
-        block.copy_from_slice(h.finish().as_ref());
-        block
-    };
-    otrp_core::crypto::concat_kdf(&mut sha256, z, algorithm_id, apu, apv, key_len)
-}
-
-/// The key-wrapping key length for an ECDH-ES+AxxxKW algorithm, or `None`
-/// for direct agreement.
-fn kw_len(alg: KeyAlg) -> Result<Option<usize>, CryptoError> {
-    match alg {
-        KeyAlg::EcdhEs => Ok(None),
-        KeyAlg::EcdhEsA128Kw => Ok(Some(16)),
-        KeyAlg::EcdhEsA256Kw => Ok(Some(32)),
-        _ => Err(CryptoError::KeyMismatch),
-    }
-}
-
-fn derive(
-    alg: KeyAlg,
-    enc: ContentAlg,
-    z: &[u8],
-    params: &AgreementParams,
-) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    let apu = params.apu.as_deref().unwrap_or(&[]);
-    let apv = params.apv.as_deref().unwrap_or(&[]);
-    match kw_len(alg)? {
-        None => concat_kdf(z, enc.name(), apu, apv, enc.key_len()),
-        Some(len) => concat_kdf(z, alg.name(), apu, apv, len),
+        let peer = agreement::UnparsedPublicKey::new(agreement_alg(self.curve), &point);
+        agreement::agree(&self.agreement, peer, CryptoError::InvalidKey, |z| {
+            Ok(Zeroizing::new(z.to_vec()))
+        })
     }
 }
 
@@ -182,79 +90,46 @@ pub static ES256: EcdsaVerifier = EcdsaVerifier(JwsAlg::Es256);
 /// ECDSA on P-384 with SHA-384.
 pub static ES384: EcdsaVerifier = EcdsaVerifier(JwsAlg::Es384);
 
+impl EcdsaVerifier {
+    /// `key` for AWS-LC, if it is on this algorithm's curve.
+    fn key(&self, key: &PublicKey) -> Result<UnparsedPublicKey<Vec<u8>>, CryptoError> {
+        let key = key.ec_for(self.0)?;
+        let alg = ecdsa_verification(key.curve());
+        Ok(UnparsedPublicKey::new(alg, key.to_sec1_uncompressed()))
+    }
+}
+
 impl SignatureVerifier for EcdsaVerifier {
     fn algorithm(&self) -> JwsAlg {
         self.0
     }
 
     fn verify(&self, key: &PublicKey, message: &[u8], signature: &[u8]) -> Result<(), CryptoError> {
-        let PublicKey::Ec(key) = key else {
-            return Err(CryptoError::KeyMismatch);
-        };
-        if !self.0.key_kind().admits(KeyKind::Ec(key.curve())) {
-            return Err(CryptoError::KeyMismatch);
-        }
-        let alg = match key.curve() {
-            Curve::P256 => &ECDSA_P256_SHA256_FIXED,
-            Curve::P384 => &ECDSA_P384_SHA384_FIXED,
-        };
-        UnparsedPublicKey::new(alg, key.to_sec1_uncompressed())
+        self.key(key)?
             .verify(message, signature)
+            .map_err(|_| CryptoError::BadSignature)
+    }
+
+    fn verifies_prehashed(&self) -> bool {
+        true
+    }
+
+    fn verify_prehashed(&self, key: &PublicKey, digest: &[u8], signature: &[u8]) -> Verified {
+        let key = self.key(key)?;
+        let digest = crate::digest::import(self.0.hash(), digest)?;
+        key.verify_digest(&digest, signature)
             .map_err(|_| CryptoError::BadSignature)
     }
 }
 
-/// ECDH-ES key agreement, direct or with AES key wrap.
-#[derive(Clone, Copy, Debug)]
-pub struct EcdhEs(KeyAlg);
-
-/// ECDH-ES direct key agreement.
-pub static ECDH_ES: EcdhEs = EcdhEs(KeyAlg::EcdhEs);
-/// ECDH-ES with AES-128 key wrap.
-pub static ECDH_ES_A128KW: EcdhEs = EcdhEs(KeyAlg::EcdhEsA128Kw);
-/// ECDH-ES with AES-256 key wrap.
-pub static ECDH_ES_A256KW: EcdhEs = EcdhEs(KeyAlg::EcdhEsA256Kw);
-
-impl KeyEncrypter for EcdhEs {
-    fn algorithm(&self) -> KeyAlg {
-        self.0
-    }
-
-    fn encrypt_cek(
-        &self,
-        key: EncryptionKey<'_>,
-        enc: ContentAlg,
-        cek: Option<&Cek>,
-        params: &AgreementParams,
-        rng: &dyn SecureRandom,
-    ) -> Result<WrappedCek, CryptoError> {
-        let EncryptionKey::Public(PublicKey::Ec(recipient)) = key else {
-            return Err(CryptoError::KeyMismatch);
-        };
-        let wrap_len = kw_len(self.0)?;
-        let cek = match wrap_len {
-            None if cek.is_some() => return Err(CryptoError::InvalidLength),
-            None => None,
-            Some(_) => Some(require_cek(cek, enc)?),
-        };
-        let ephemeral = EcSecret::generate(recipient.curve(), rng)?;
-        let z = ephemeral.ecdh(recipient)?;
-        let derived = derive(self.0, enc, &z, params)?;
-        let epk = Some(ephemeral.public.clone());
-        match cek {
-            None => Ok(WrappedCek {
-                cek: SecretBytes::from(derived),
-                encrypted_key: Vec::new(),
-                epk,
-            }),
-            Some(cek) => Ok(WrappedCek {
-                cek: cek.clone(),
-                encrypted_key: wrap(&derived, cek.as_bytes())?,
-                epk,
-            }),
-        }
-    }
+otrp_core::ephemeral_ecdh! {
+    /// Ephemeral-static ECDH on `aws_lc_rs::agreement`, the primitive under
+    /// ECDH-ES (composed in otrp-core).
+    pub struct AwsLcEcdh over EcSecret;
 }
+
+/// The ECDH primitive of this backend.
+pub static ECDH: AwsLcEcdh = AwsLcEcdh;
 
 /// An elliptic-curve private key (P-256 or P-384) held in AWS-LC.
 pub struct EcPrivateKey {
@@ -262,19 +137,11 @@ pub struct EcPrivateKey {
     signing: EcdsaKeyPair,
 }
 
-impl core::fmt::Debug for EcPrivateKey {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("EcPrivateKey")
-            .field("curve", &self.secret.curve)
-            .finish_non_exhaustive()
-    }
-}
-
 impl EcPrivateKey {
     fn from_secret(secret: EcSecret) -> Result<Self, CryptoError> {
         let d = secret.scalar()?;
         let signing = EcdsaKeyPair::from_private_key_and_public_key(
-            signing_alg(secret.curve),
+            ecdsa_signing(secret.curve),
             d.as_ref(),
             &secret.public.to_sec1_uncompressed(),
         )
@@ -283,17 +150,9 @@ impl EcPrivateKey {
     }
 
     /// A key from its private scalar `d` (exactly the curve's field length,
-    /// big-endian). When `public` is given it must match the scalar.
-    pub fn from_scalar(
-        curve: Curve,
-        d: &[u8],
-        public: Option<&EcPublicKey>,
-    ) -> Result<Self, CryptoError> {
-        let key = Self::from_secret(EcSecret::from_scalar_bytes(curve, d)?)?;
-        match public {
-            Some(p) if *p != key.secret.public => Err(CryptoError::InvalidKey),
-            _ => Ok(key),
-        }
+    /// big-endian).
+    pub fn from_scalar(curve: Curve, d: &[u8]) -> Result<Self, CryptoError> {
+        Self::from_secret(EcSecret::from_scalar(curve, d)?)
     }
 
     /// A key from PKCS#8 DER (P-256 or P-384; the public key member may be
@@ -323,76 +182,17 @@ impl EcPrivateKey {
     }
 }
 
-impl JwsSigner for EcPrivateKey {
-    fn key_kind(&self) -> KeyKind {
-        KeyKind::Ec(self.curve())
+impl EcSigningKey for EcPrivateKey {
+    fn ec_public(&self) -> &EcPublicKey {
+        &self.secret.public
     }
 
-    fn public_key(&self) -> Option<PublicKey> {
-        Some(PublicKey::Ec(self.secret.public.clone()))
-    }
-
-    /// Signs with a nonce from AWS-LC's own random source (aws-lc-rs ignores
-    /// the random source it is given).
-    fn sign(
-        &self,
-        alg: JwsAlg,
-        message: &[u8],
-        _rng: &dyn SecureRandom,
-    ) -> Result<Vec<u8>, CryptoError> {
-        if alg.key_kind() != KeyKind::Ec(self.curve()) {
-            return Err(CryptoError::KeyMismatch);
-        }
-        let sig = self
-            .signing
-            .sign(&aws_lc_rs::rand::SystemRandom::new(), message)
-            .map_err(|_| CryptoError::Backend)?;
-        Ok(sig.as_ref().to_vec())
+    /// Signs with a nonce from AWS-LC's own random source (aws-lc-rs
+    /// ignores the random source it is given).
+    fn sign_ecdsa(&self, m: &[u8]) -> JwsSignature {
+        ecdsa_sign(&self.signing, m)
     }
 }
 
-impl CekDecrypter for EcPrivateKey {
-    fn key_kind(&self) -> KeyKind {
-        KeyKind::Ec(self.curve())
-    }
-
-    fn decrypt_cek(
-        &self,
-        alg: KeyAlg,
-        enc: ContentAlg,
-        params: &AgreementParams,
-        encrypted_key: &[u8],
-        _rng: &dyn SecureRandom,
-    ) -> Result<Cek, CryptoError> {
-        let wrap_len = kw_len(alg)?;
-        let epk = params.epk.as_ref().ok_or(CryptoError::InvalidKey)?;
-        let z = self.secret.ecdh(epk)?;
-        let derived = derive(alg, enc, &z, params)?;
-        match wrap_len {
-            None if !encrypted_key.is_empty() => Err(CryptoError::InvalidLength),
-            None => Ok(SecretBytes::from(derived)),
-            Some(_) => unwrap_cek(&derived, encrypted_key, enc),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// RFC 7518 appendix C: the Concat KDF example.
-    #[test]
-    fn concat_kdf_rfc7518_appendix_c() {
-        let z = [
-            158, 86, 217, 29, 129, 113, 53, 211, 114, 131, 66, 131, 191, 132, 38, 156, 251, 49,
-            110, 163, 218, 128, 106, 72, 246, 218, 167, 121, 140, 254, 144, 196,
-        ];
-        let out = concat_kdf(&z, "A128GCM", b"Alice", b"Bob", 16).unwrap();
-        assert_eq!(
-            &out[..],
-            &[
-                86, 170, 141, 234, 248, 35, 109, 32, 92, 34, 40, 205, 113, 167, 16, 26
-            ]
-        );
-    }
-}
+otrp_core::software_key!(ec signer EcPrivateKey);
+otrp_core::software_key!(ecdh_es decrypter EcPrivateKey, secret, &AES_KW, &SHA256);

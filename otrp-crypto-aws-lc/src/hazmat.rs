@@ -1,12 +1,14 @@
-//! Raw primitives, for conformance tests (Wycheproof) and benchmarks ONLY.
+//! A raw primitive, for benchmarks and tests ONLY: AWS-LC's own PKCS#1 v1.5
+//! decryption with explicit rejection (the RSA1_5 timing benchmark measures
+//! it against the RFC 7516 section 11.5 countermeasure).
 //!
-//! Nothing here is needed to speak OTrP, and nothing here is safe to use on
-//! its own: PKCS#1 v1.5 decryption with explicit rejection is a padding
-//! oracle (JWE uses the RFC 7516 section 11.5 countermeasure instead), raw
-//! ECDH output is not a key, and so on. The protocol code goes through the
-//! algorithm objects of this crate.
+//! Nothing here is needed to speak OTrP, and it is not safe to use on its
+//! own: it is a padding oracle. The protocol code goes through the
+//! algorithm objects of this crate; the other raw primitives the Wycheproof
+//! vectors need are reached through the [`Provider`](otrp_core::crypto::Provider)
+//! by otrp-conformance.
 
-use otrp_core::crypto::{ContentAlg, CryptoError};
+use otrp_core::crypto::CryptoError;
 
 use crate::RsaPrivateKey;
 
@@ -17,64 +19,4 @@ pub fn rsa_pkcs1v15_decrypt(
     ciphertext: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
     key.pkcs1v15_decrypt(ciphertext).map(|m| m.to_vec())
-}
-
-/// AES key wrap (RFC 3394) of `key` (a multiple of 8 bytes, at least 16)
-/// under a 16- or 32-byte `kek`
-/// (aws-lc-rs has no AES-192 key wrap).
-pub fn aes_key_wrap(kek: &[u8], key: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    crate::aeskw::wrap(kek, key)
-}
-
-/// AES key unwrap (RFC 3394) under a 16- or 32-byte `kek`; any failure
-/// is [`CryptoError::Decrypt`].
-pub fn aes_key_unwrap(kek: &[u8], wrapped: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    crate::aeskw::unwrap(kek, wrapped).map(|k| k.to_vec())
-}
-
-/// The raw P-256 ECDH shared secret (x coordinate) of a 32-byte big-endian
-/// private scalar and a SEC1 public point (compressed or uncompressed).
-/// Points not on the curve and the identity are [`CryptoError::InvalidKey`].
-pub fn ecdh_p256(private: &[u8], public_sec1: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    crate::ec::p256_ecdh_raw(private, public_sec1).map(|z| z.to_vec())
-}
-
-/// The Concat KDF of RFC 7518 section 4.6.2 (SHA-256).
-pub fn concat_kdf(
-    z: &[u8],
-    algorithm_id: &str,
-    apu: &[u8],
-    apv: &[u8],
-    key_len: usize,
-) -> Result<Vec<u8>, CryptoError> {
-    crate::ec::concat_kdf(z, algorithm_id, apu, apv, key_len).map(|k| k.to_vec())
-}
-
-/// AES-CBC-HMAC-SHA2 encryption (A128CBC-HS256 or A256CBC-HS512) with an
-/// explicit key, IV and AAD: returns (ciphertext, tag).
-pub fn cbc_hmac_encrypt(
-    alg: ContentAlg,
-    key: &[u8],
-    iv: &[u8],
-    aad: &[u8],
-    plaintext: &[u8],
-) -> Result<(Vec<u8>, Vec<u8>), CryptoError> {
-    let mut buf = plaintext.to_vec();
-    let tag = crate::content::cbc_hmac_encrypt(alg, key, iv, aad, &mut buf)?;
-    Ok((buf, tag))
-}
-
-/// AES-CBC-HMAC-SHA2 decryption with an explicit key, IV and AAD; the tag
-/// is checked first, and every failure is [`CryptoError::Decrypt`].
-pub fn cbc_hmac_decrypt(
-    alg: ContentAlg,
-    key: &[u8],
-    iv: &[u8],
-    aad: &[u8],
-    ciphertext: &[u8],
-    tag: &[u8],
-) -> Result<Vec<u8>, CryptoError> {
-    let mut buf = ciphertext.to_vec();
-    crate::content::cbc_hmac_decrypt(alg, key, iv, aad, &mut buf, tag)?;
-    Ok(buf)
 }

@@ -12,7 +12,7 @@
 //! | digests | SHA-256/384/512; SHA-1 for OCSP CertID matching only | [`SHA256`], [`SHA384`], [`SHA512`], [`SHA1`] |
 //! | X.509 (chains, OCSP) | rustls-webpki's aws-lc-rs algorithms, no SHA-1, RSA >= 2048 | [`webpki`] |
 //!
-//! Private keys ([`RsaPrivateKey`], [`EcPrivateKey`], [`SymmetricKey`]) are
+//! Private keys ([`RsaPrivateKey`], [`EcPrivateKey`], otrp-core's `SymmetricKey`) are
 //! loaded by [`KEY_LOADER`] (PKCS#8 DER, JWK, SPKI DER) or the PEM helpers
 //! [`private_key_from_pem`] and [`public_key_from_pem`]; they implement
 //! `JwsSigner + CekDecrypter`, the same traits a TEE implements over its
@@ -33,6 +33,43 @@
 //! live in AWS-LC, which wipes them when freed, and every secret on the Rust
 //! side (CEKs, shared secrets, KDF output) is zeroized on drop. [`hazmat`]
 //! exposes raw primitives for conformance tests and benchmarks only.
+//!
+//! # Example
+//!
+//! Sign with a P-256 key and verify, then encrypt to it with ECDH-ES+A128KW
+//! and decrypt: the provider is a value handed to every JOSE operation.
+//!
+//! ```
+//! use otrp_core::crypto::{ContentAlg, EncryptionKey, JwsAlg, KeyAlg};
+//! use otrp_core::jose::{Header, Jwe, JwePolicy, Jws};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let provider = otrp_crypto_aws_lc::provider();
+//! let key = otrp_crypto_aws_lc::private_key_from_pem(
+//!     "-----BEGIN PRIVATE KEY-----
+//! MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgidGNPO2raTbNft9P
+//! NM5YNfbvxhvWi0/DwyeC0Rq9xFyhRANCAAS5yhUOq1ZSiapPOuMjBmFChhXIKiqJ
+//! V4ovBnIks8S/bsUfPpIwIwNDoDjzCK4wU0+Hxe41RfjTQpw+1Qwj/00A
+//! -----END PRIVATE KEY-----",
+//! )?;
+//! let public = key.public_key().ok_or("no public key")?;
+//!
+//! let signed = Jws::builder()
+//!     .signature(JwsAlg::Es256, key.as_ref(), Header::new(), None)
+//!     .sign(b"hello", &provider)?;
+//! let payload = Jws::parse(signed.to_flattened_json()?.as_bytes())?
+//!     .verify(&provider, &public, &[JwsAlg::Es256])?;
+//! assert_eq!(payload, b"hello");
+//!
+//! let jwe = Jwe::builder(ContentAlg::A128CbcHs256)
+//!     .recipient(KeyAlg::EcdhEsA128Kw, EncryptionKey::Public(&public), Header::new())
+//!     .encrypt(b"secret", &provider)?;
+//! let plaintext = Jwe::parse(jwe.to_general_json().as_bytes())?
+//!     .decrypt(&provider, key.as_ref(), &JwePolicy::ANY)?;
+//! assert_eq!(plaintext, b"secret");
+//! # Ok(())
+//! # }
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -45,65 +82,23 @@ pub mod hazmat;
 mod keys;
 mod random;
 mod rsa;
+mod sig;
 pub mod webpki;
 
-pub use aeskw::{A128KW, A256KW, AesKeyWrap, SymmetricKey};
-pub use content::{A128CBC_HS256, A128GCM, A256CBC_HS512, A256GCM, AesCbcHmac, AesGcm};
-pub use digest::{SHA1, SHA256, SHA384, SHA512, Sha1Digest, Sha2};
-pub use ec::{
-    ECDH_ES, ECDH_ES_A128KW, ECDH_ES_A256KW, ES256, ES384, EcPrivateKey, EcdhEs, EcdsaVerifier,
-};
-pub use keys::{AwsLcKeyLoader, KEY_LOADER, private_key_from_pem, public_key_from_pem};
+pub use aeskw::{AES_KW, AwsLcAesKw};
+pub use content::{AES_CBC, AES_GCM, AwsLcAesCbc, AwsLcAesGcm, AwsLcHmac, HMAC};
+pub use digest::{SHA1, SHA256, SHA384, SHA512};
+pub use ec::{AwsLcEcdh, ECDH, ES256, ES384, EcPrivateKey, EcdsaVerifier};
+pub use keys::{KEY_LOADER, private_key_from_pem, public_key_from_pem};
 pub use random::{AWS_LC_RANDOM, AwsLcRandom};
 pub use rsa::{
-    PS256, PS384, PS512, RS256, RS384, RS512, RSA_OAEP, RSA_OAEP_256, RSA1_5, RsaKeyEncrypter,
-    RsaPrivateKey, RsaVerifier,
+    AwsLcRsaEncrypt, PS256, PS384, PS512, RS256, RS384, RS512, RSA_ENCRYPT, RsaPrivateKey,
+    RsaVerifier,
 };
 
-use otrp_core::crypto::{
-    ContentCipher, Digest, KeyEncrypter, Provider, SecureRandom, SignatureVerifier,
-};
-
-/// Every JWS verification algorithm of this backend.
-pub static SIGNATURE_VERIFIERS: &[&dyn SignatureVerifier] = &[
-    &RS256, &RS384, &RS512, &PS256, &PS384, &PS512, &ES256, &ES384,
-];
-
-/// Every JWE key management algorithm of this backend.
-pub static KEY_ENCRYPTERS: &[&dyn KeyEncrypter] = &[
-    &RSA1_5,
-    &RSA_OAEP,
-    &RSA_OAEP_256,
-    &ECDH_ES,
-    &ECDH_ES_A128KW,
-    &ECDH_ES_A256KW,
-    &A128KW,
-    &A256KW,
-];
-
-/// Every JWE content encryption algorithm of this backend.
-pub static CONTENT_CIPHERS: &[&dyn ContentCipher] =
-    &[&A128CBC_HS256, &A256CBC_HS512, &A128GCM, &A256GCM];
-
-/// Every digest of this backend. SHA-1 is listed for OCSP CertIDs only
-/// (RFC 6960 4.1.1); no signature algorithm of this backend uses it.
-pub static DIGESTS: &[&dyn Digest] = &[&SHA256, &SHA384, &SHA512, &SHA1];
+otrp_core::complete_provider_tables!();
 
 /// The provider with AWS-LC's random source.
-pub fn provider() -> Provider {
+pub fn provider() -> otrp_core::crypto::Provider {
     provider_with_random(&AWS_LC_RANDOM)
-}
-
-/// The provider with a random source of your own (tests script it; a
-/// device may have its own).
-pub const fn provider_with_random(random: &'static dyn SecureRandom) -> Provider {
-    Provider {
-        signature_verifiers: SIGNATURE_VERIFIERS,
-        key_encrypters: KEY_ENCRYPTERS,
-        content_ciphers: CONTENT_CIPHERS,
-        digests: DIGESTS,
-        secure_random: random,
-        key_loader: &KEY_LOADER,
-        webpki_algorithms: webpki::ALL_WEBPKI_ALGORITHMS,
-    }
 }

@@ -3,34 +3,25 @@
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{
-    KeyPairComponents, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey,
-    OaepPublicEncryptingKey, Pkcs1PrivateDecryptingKey, Pkcs1PublicEncryptingKey,
-    PrivateDecryptingKey, PublicEncryptingKey, PublicKeyComponents,
+    KeyPairComponents, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OaepAlgorithm,
+    OaepPrivateDecryptingKey, OaepPublicEncryptingKey, Pkcs1PrivateDecryptingKey,
+    Pkcs1PublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey, PublicKeyComponents,
 };
 use std::sync::{Mutex, PoisonError};
 
-use aws_lc_rs::signature::{self, KeyPair as _, ParsedPublicKey, RsaKeyPair, RsaParameters};
+use aws_lc_rs::signature::{KeyPair as _, ParsedPublicKey, RsaKeyPair, RsaParameters};
 use otrp_core::crypto::{
-    AgreementParams, Cek, CekDecrypter, ContentAlg, CryptoError, EncryptionKey, JwsAlg, JwsSigner,
-    KeyAlg, KeyKind, PublicKey, RsaPublicKey, SecretBytes, SecureRandom, SignatureVerifier,
-    WrappedCek,
+    Ciphertext, CryptoError, JwsAlg, JwsSignature, KeyAlg, PublicKey, RsaDecryptingKey, RsaEncrypt,
+    RsaPublicKey, RsaSigningKey, Secret, SecureRandom, SignatureVerifier, Verified,
 };
-use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
+use otrp_crypto_rustcrypto::hazmat::rsa_decrypt_raw;
 use zeroize::Zeroizing;
 
-use crate::aeskw::require_cek;
+use crate::random::AWS_LC_RANDOM;
+use crate::sig::{rsa_sign, rsa_verification};
 
 /// The smallest RSA modulus accepted, in bits.
 pub(crate) const MIN_RSA_BITS: usize = 2048;
-
-/// Our public key as aws-lc-rs components, refusing keys under 2048 bits.
-fn components(key: &PublicKey) -> Result<PublicKeyComponents<&[u8]>, CryptoError> {
-    match key {
-        PublicKey::Rsa(k) if k.bits() < MIN_RSA_BITS => Err(CryptoError::InvalidKey),
-        PublicKey::Rsa(k) => Ok(PublicKeyComponents { n: k.n(), e: k.e() }),
-        PublicKey::Ec(_) => Err(CryptoError::KeyMismatch),
-    }
-}
 
 /// Verification of RS256/384/512 and PS256/384/512.
 ///
@@ -54,6 +45,14 @@ impl RsaVerifier {
             alg,
             last: Mutex::new(None),
         }
+    }
+
+    /// `key` parsed for this algorithm, if it is an RSA key of at least
+    /// 2048 bits.
+    fn key(&self, key: &PublicKey) -> Result<ParsedPublicKey, CryptoError> {
+        let rsa = key.rsa_at_least(MIN_RSA_BITS)?;
+        let params = rsa_verification(self.alg).ok_or(CryptoError::Unsupported(self.alg.name()))?;
+        self.parsed(rsa, params).ok_or(CryptoError::InvalidKey)
     }
 
     /// The parsed key for `key`, from the one-entry cache or parsed now.
@@ -94,127 +93,102 @@ pub static PS384: RsaVerifier = RsaVerifier::new(JwsAlg::Ps384);
 /// RSASSA-PSS with SHA-512.
 pub static PS512: RsaVerifier = RsaVerifier::new(JwsAlg::Ps512);
 
-/// aws-lc-rs verification parameters for an RSA JWS algorithm (2048 to
-/// 8192 bits; PSS with MGF1 of the same hash and a salt of the hash length,
-/// RFC 7518 3.5).
-fn verify_params(alg: JwsAlg) -> Option<&'static RsaParameters> {
-    Some(match alg {
-        JwsAlg::Rs256 => &signature::RSA_PKCS1_2048_8192_SHA256,
-        JwsAlg::Rs384 => &signature::RSA_PKCS1_2048_8192_SHA384,
-        JwsAlg::Rs512 => &signature::RSA_PKCS1_2048_8192_SHA512,
-        JwsAlg::Ps256 => &signature::RSA_PSS_2048_8192_SHA256,
-        JwsAlg::Ps384 => &signature::RSA_PSS_2048_8192_SHA384,
-        JwsAlg::Ps512 => &signature::RSA_PSS_2048_8192_SHA512,
-        _ => return None,
-    })
-}
-
-/// aws-lc-rs signing encoding for an RSA JWS algorithm.
-fn sign_encoding(alg: JwsAlg) -> Option<&'static dyn signature::RsaEncoding> {
-    Some(match alg {
-        JwsAlg::Rs256 => &signature::RSA_PKCS1_SHA256,
-        JwsAlg::Rs384 => &signature::RSA_PKCS1_SHA384,
-        JwsAlg::Rs512 => &signature::RSA_PKCS1_SHA512,
-        JwsAlg::Ps256 => &signature::RSA_PSS_SHA256,
-        JwsAlg::Ps384 => &signature::RSA_PSS_SHA384,
-        JwsAlg::Ps512 => &signature::RSA_PSS_SHA512,
-        _ => return None,
-    })
-}
-
 impl SignatureVerifier for RsaVerifier {
     fn algorithm(&self) -> JwsAlg {
         self.alg
     }
 
     fn verify(&self, key: &PublicKey, message: &[u8], signature: &[u8]) -> Result<(), CryptoError> {
-        let rsa = match key {
-            PublicKey::Rsa(k) if k.bits() < MIN_RSA_BITS => return Err(CryptoError::InvalidKey),
-            PublicKey::Rsa(k) => k,
-            PublicKey::Ec(_) => return Err(CryptoError::KeyMismatch),
-        };
-        let params = verify_params(self.alg).ok_or(CryptoError::Unsupported(self.alg.name()))?;
+        self.key(key)?
+            .verify_sig(message, signature)
+            .map_err(|_| CryptoError::BadSignature)
+    }
+
+    fn verifies_prehashed(&self) -> bool {
+        true
+    }
+
+    fn verify_prehashed(&self, key: &PublicKey, digest: &[u8], signature: &[u8]) -> Verified {
+        let rsa = key.rsa_at_least(MIN_RSA_BITS)?;
+        let params = rsa_verification(self.alg).ok_or(CryptoError::Unsupported(self.alg.name()))?;
+        let digest = crate::digest::import(self.alg.hash(), digest)?;
         let parsed = self.parsed(rsa, params).ok_or(CryptoError::InvalidKey)?;
         parsed
-            .verify_sig(message, signature)
+            .verify_digest_sig(&digest, signature)
             .map_err(|_| CryptoError::BadSignature)
     }
 }
 
-/// RSA1_5, RSA-OAEP and RSA-OAEP-256 key encryption.
+/// RSA encryption of a CEK on aws-lc-rs, the primitive under RSA1_5,
+/// RSA-OAEP and RSA-OAEP-256 (composed in otrp-core). The padding's
+/// randomness (PKCS#1 v1.5 filler, OAEP seed) comes from AWS-LC's own
+/// random source, not `rng`: aws-lc-rs takes none.
 #[derive(Clone, Copy, Debug)]
-pub struct RsaKeyEncrypter(KeyAlg);
+pub struct AwsLcRsaEncrypt;
 
-/// RSAES-PKCS1-v1_5.
-pub static RSA1_5: RsaKeyEncrypter = RsaKeyEncrypter(KeyAlg::Rsa1_5);
-/// RSAES-OAEP with SHA-1.
-pub static RSA_OAEP: RsaKeyEncrypter = RsaKeyEncrypter(KeyAlg::RsaOaep);
-/// RSAES-OAEP with SHA-256.
-pub static RSA_OAEP_256: RsaKeyEncrypter = RsaKeyEncrypter(KeyAlg::RsaOaep256);
+/// The RSA encryption primitive of this backend.
+pub static RSA_ENCRYPT: AwsLcRsaEncrypt = AwsLcRsaEncrypt;
 
-impl KeyEncrypter for RsaKeyEncrypter {
-    fn algorithm(&self) -> KeyAlg {
-        self.0
+/// `key` for aws-lc-rs encryption, and a buffer of its modulus size.
+fn encrypting(key: &RsaPublicKey) -> Result<(PublicEncryptingKey, Vec<u8>), CryptoError> {
+    let key: PublicEncryptingKey = PublicKeyComponents {
+        n: key.n(),
+        e: key.e(),
+    }
+    .try_into()
+    .map_err(|_| CryptoError::InvalidKey)?;
+    let out = vec![0u8; key.key_size_bytes()];
+    Ok((key, out))
+}
+
+/// RSAES-OAEP encryption of `m` to `key` with `oaep`.
+fn oaep(oaep: &'static OaepAlgorithm, key: &RsaPublicKey, m: &[u8]) -> Ciphertext {
+    let (key, mut out) = encrypting(key)?;
+    let len = OaepPublicEncryptingKey::new(key)
+        .and_then(|k| k.encrypt(oaep, m, &mut out, None).map(|c| c.len()))
+        .map_err(|_| CryptoError::Backend)?;
+    out.truncate(len);
+    Ok(out)
+}
+
+impl RsaEncrypt for AwsLcRsaEncrypt {
+    fn pkcs1v15(&self, key: &RsaPublicKey, m: &[u8], _rng: &dyn SecureRandom) -> Ciphertext {
+        let (key, mut out) = encrypting(key)?;
+        let len = Pkcs1PublicEncryptingKey::new(key)
+            .and_then(|k| k.encrypt(m, &mut out).map(|c| c.len()))
+            .map_err(|_| CryptoError::Backend)?;
+        out.truncate(len);
+        Ok(out)
     }
 
-    /// Encrypts the CEK. The padding's randomness (PKCS#1 v1.5 filler, OAEP
-    /// seed) comes from AWS-LC's own random source, not `rng`: aws-lc-rs
-    /// takes none.
-    fn encrypt_cek(
-        &self,
-        key: EncryptionKey<'_>,
-        enc: ContentAlg,
-        cek: Option<&Cek>,
-        _params: &AgreementParams,
-        _rng: &dyn SecureRandom,
-    ) -> Result<WrappedCek, CryptoError> {
-        let EncryptionKey::Public(key) = key else {
-            return Err(CryptoError::KeyMismatch);
-        };
-        let public: PublicEncryptingKey = components(key)?
-            .try_into()
-            .map_err(|_| CryptoError::InvalidKey)?;
-        let cek = require_cek(cek, enc)?;
-        let mut out = vec![0u8; public.key_size_bytes()];
-        let len = match self.0 {
-            KeyAlg::Rsa1_5 => Pkcs1PublicEncryptingKey::new(public)
-                .and_then(|k| k.encrypt(cek.as_bytes(), &mut out).map(|c| c.len())),
-            KeyAlg::RsaOaep => OaepPublicEncryptingKey::new(public).and_then(|k| {
-                k.encrypt(&OAEP_SHA1_MGF1SHA1, cek.as_bytes(), &mut out, None)
-                    .map(|c| c.len())
-            }),
-            KeyAlg::RsaOaep256 => OaepPublicEncryptingKey::new(public).and_then(|k| {
-                k.encrypt(&OAEP_SHA256_MGF1SHA256, cek.as_bytes(), &mut out, None)
-                    .map(|c| c.len())
-            }),
-            _ => return Err(CryptoError::Unsupported(self.0.name())),
-        }
-        .map_err(|_| CryptoError::Backend)?;
-        out.truncate(len);
-        Ok(WrappedCek {
-            cek: cek.clone(),
-            encrypted_key: out,
-            epk: None,
-        })
+    fn oaep_sha1(&self, key: &RsaPublicKey, m: &[u8], _rng: &dyn SecureRandom) -> Ciphertext {
+        oaep(&OAEP_SHA1_MGF1SHA1, key, m)
+    }
+
+    fn oaep_sha256(&self, key: &RsaPublicKey, m: &[u8], _rng: &dyn SecureRandom) -> Ciphertext {
+        oaep(&OAEP_SHA256_MGF1SHA256, key, m)
     }
 }
 
-use otrp_core::crypto::KeyEncrypter;
-
 /// An RSA private key (2048 to 8192 bits) held in AWS-LC. One key, seen
-/// through the two aws-lc-rs types that sign and decrypt.
+/// through the two aws-lc-rs types that sign and decrypt with OAEP, and
+/// through RustCrypto's for RSA1_5.
+///
+/// RSA1_5 must not be decrypted with AWS-LC's PKCS#1 v1.5 mode: it reports
+/// the padding check's outcome as a return code and an entry on its error
+/// queue, which AWS-LC itself says cannot avoid Bleichenbacher's attack.
+/// JWE needs the raw private operation followed by a constant-time
+/// unpadding and a random-CEK substitution (RFC 7516 11.5, shared by every
+/// backend in `otrp_core::crypto::rsa1_5_decrypt_cek`); aws-lc-rs exposes no
+/// raw RSA operation without unsafe FFI, which this crate forbids, so the
+/// raw operation runs on the `rsa` crate's constant-time, blinded big
+/// integers through the RustCrypto backend's key. It is slower than AWS-LC's
+/// (docs/security.md gives the numbers); signatures and OAEP stay in AWS-LC.
 pub struct RsaPrivateKey {
     signing: RsaKeyPair,
     decrypting: PrivateDecryptingKey,
+    constant_flow: otrp_crypto_rustcrypto::RsaPrivateKey,
     public: RsaPublicKey,
-}
-
-impl core::fmt::Debug for RsaPrivateKey {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("RsaPrivateKey")
-            .field("bits", &self.public.bits())
-            .finish_non_exhaustive()
-    }
 }
 
 impl RsaPrivateKey {
@@ -232,9 +206,11 @@ impl RsaPrivateKey {
         let pkcs8 = signing.as_der().map_err(|_| CryptoError::InvalidKey)?;
         let decrypting = PrivateDecryptingKey::from_pkcs8(pkcs8.as_ref())
             .map_err(|_| CryptoError::InvalidKey)?;
+        let constant_flow = otrp_crypto_rustcrypto::RsaPrivateKey::from_pkcs8_der(pkcs8.as_ref())?;
         Ok(Self {
             signing,
             decrypting,
+            constant_flow,
             public,
         })
     }
@@ -303,93 +279,30 @@ impl RsaPrivateKey {
         out.truncate(len);
         Ok(out)
     }
-
-    /// RSA1_5 CEK decryption per RFC 7516 section 11.5: a random CEK is
-    /// drawn first and returned, selected in constant time, whenever the
-    /// padding is bad or the CEK has the wrong length.
-    ///
-    /// AWS-LC checks the padding in constant time but reports the outcome
-    /// as a return code; it becomes a mask at once, and the copy of either
-    /// CEK runs over the same bytes in the same order. What remains
-    /// observable is AWS-LC's own error path (it records an error on its
-    /// error queue), see docs/security.md.
-    fn rsa1_5_decrypt_cek(
-        &self,
-        enc: ContentAlg,
-        ciphertext: &[u8],
-        rng: &dyn SecureRandom,
-    ) -> Result<Cek, CryptoError> {
-        let key_len = enc.key_len();
-        let mut cek = Zeroizing::new(vec![0u8; key_len]);
-        rng.fill(&mut cek)?;
-        let Ok(key) = Pkcs1PrivateDecryptingKey::new(self.decrypting.clone()) else {
-            return Err(CryptoError::Backend);
-        };
-        let k = self.k();
-        let mut out = Zeroizing::new(vec![0u8; k]);
-        let (ok, len) = match key.decrypt(ciphertext, &mut out) {
-            Ok(m) => (Choice::from(1), m.len()),
-            Err(_) => (Choice::from(0), 0),
-        };
-        let len32 = u32::try_from(len).unwrap_or(u32::MAX);
-        let want32 = u32::try_from(key_len).unwrap_or(0);
-        let valid = ok & len32.ct_eq(&want32);
-        for (dst, &m) in cek.iter_mut().zip(out.iter()) {
-            *dst = u8::conditional_select(dst, &m, valid);
-        }
-        Ok(SecretBytes::from(cek))
-    }
 }
 
-impl JwsSigner for RsaPrivateKey {
-    fn key_kind(&self) -> KeyKind {
-        KeyKind::Rsa
-    }
-
-    fn public_key(&self) -> Option<PublicKey> {
-        Some(PublicKey::Rsa(self.public.clone()))
+impl RsaSigningKey for RsaPrivateKey {
+    fn rsa_public(&self) -> &RsaPublicKey {
+        &self.public
     }
 
     /// Signs; PSS salts come from AWS-LC's own random source (aws-lc-rs
     /// ignores the random source it is given).
-    fn sign(
-        &self,
-        alg: JwsAlg,
-        message: &[u8],
-        _rng: &dyn SecureRandom,
-    ) -> Result<Vec<u8>, CryptoError> {
-        if alg.key_kind() != KeyKind::Rsa {
-            return Err(CryptoError::KeyMismatch);
-        }
-        let encoding = sign_encoding(alg).ok_or(CryptoError::KeyMismatch)?;
-        let mut sig = vec![0u8; self.signing.public_modulus_len()];
-        self.signing
-            .sign(
-                encoding,
-                &aws_lc_rs::rand::SystemRandom::new(),
-                message,
-                &mut sig,
-            )
-            .map_err(|_| CryptoError::Backend)?;
-        Ok(sig)
+    fn sign_rsa(&self, alg: JwsAlg, m: &[u8], _rng: &dyn SecureRandom) -> JwsSignature {
+        rsa_sign(&self.signing, &self.public, alg, m)
     }
 }
 
-impl CekDecrypter for RsaPrivateKey {
-    fn key_kind(&self) -> KeyKind {
-        KeyKind::Rsa
+impl RsaDecryptingKey for RsaPrivateKey {
+    /// On the RustCrypto key (see the type's documentation); the blinding,
+    /// like every other randomness inside an RSA operation of this
+    /// backend, comes from AWS-LC's own source, not `rng`.
+    fn decrypt_raw(&self, c: &[u8], _rng: &dyn SecureRandom) -> Secret {
+        rsa_decrypt_raw(&self.constant_flow, c, &AWS_LC_RANDOM)
     }
 
-    fn decrypt_cek(
-        &self,
-        alg: KeyAlg,
-        enc: ContentAlg,
-        _params: &AgreementParams,
-        encrypted_key: &[u8],
-        rng: &dyn SecureRandom,
-    ) -> Result<Cek, CryptoError> {
+    fn decrypt_oaep(&self, alg: KeyAlg, c: &[u8], _rng: &dyn SecureRandom) -> Secret {
         let oaep = match alg {
-            KeyAlg::Rsa1_5 => return self.rsa1_5_decrypt_cek(enc, encrypted_key, rng),
             KeyAlg::RsaOaep => &OAEP_SHA1_MGF1SHA1,
             KeyAlg::RsaOaep256 => &OAEP_SHA256_MGF1SHA256,
             _ => return Err(CryptoError::KeyMismatch),
@@ -398,13 +311,13 @@ impl CekDecrypter for RsaPrivateKey {
             .map_err(|_| CryptoError::Backend)?;
         let mut out = Zeroizing::new(vec![0u8; self.k()]);
         let len = key
-            .decrypt(oaep, encrypted_key, &mut out, None)
+            .decrypt(oaep, c, &mut out, None)
             .map_err(|_| CryptoError::Decrypt)?
             .len();
-        if len != enc.key_len() {
-            return Err(CryptoError::Decrypt);
-        }
         out.truncate(len);
-        Ok(SecretBytes::from(out))
+        Ok(out)
     }
 }
+
+otrp_core::software_key!(rsa signer RsaPrivateKey);
+otrp_core::software_key!(rsa decrypter RsaPrivateKey);

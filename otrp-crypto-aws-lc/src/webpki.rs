@@ -14,17 +14,7 @@
 use rustls_pki_types::SignatureVerificationAlgorithm;
 use webpki::aws_lc_rs as algs;
 
-/// Every algorithm of this module, strongest hash first within each family.
-pub static ALL_WEBPKI_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
-    ECDSA_P256_SHA256,
-    ECDSA_P384_SHA384,
-    RSA_PKCS1_SHA256,
-    RSA_PKCS1_SHA384,
-    RSA_PKCS1_SHA512,
-    RSA_PSS_SHA256,
-    RSA_PSS_SHA384,
-    RSA_PSS_SHA512,
-];
+otrp_core::all_webpki_algorithms!();
 
 /// RSASSA-PKCS1-v1_5 with SHA-256 (sha256WithRSAEncryption), 2048-8192 bits.
 pub static RSA_PKCS1_SHA256: &dyn SignatureVerificationAlgorithm = algs::RSA_PKCS1_2048_8192_SHA256;

@@ -1,6 +1,6 @@
 //! SHA-2 digests, and SHA-1 for matching OCSP CertIDs, with ring.
 
-use otrp_core::crypto::{Digest, HashAlg};
+use otrp_core::crypto::{Digest, DigestContext, HashAlg};
 
 /// A digest function of ring.
 #[derive(Clone, Copy, Debug)]
@@ -23,12 +23,37 @@ impl Digest for RingDigest {
     }
 
     fn digest(&self, data: &[u8]) -> Vec<u8> {
-        let alg = match self.0 {
+        ring::digest::digest(self.ring(), data).as_ref().to_vec()
+    }
+
+    fn start(&self) -> Box<dyn DigestContext + '_> {
+        Box::new(Context(ring::digest::Context::new(self.ring())))
+    }
+}
+
+impl RingDigest {
+    fn ring(&self) -> &'static ring::digest::Algorithm {
+        match self.0 {
             HashAlg::Sha1 => &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
             HashAlg::Sha256 => &ring::digest::SHA256,
             HashAlg::Sha384 => &ring::digest::SHA384,
             HashAlg::Sha512 => &ring::digest::SHA512,
-        };
-        ring::digest::digest(alg, data).as_ref().to_vec()
+        }
+    }
+}
+
+/// An incremental digest ([`Digest::start`]). ring has no prehashed
+/// signature verification, so its verifiers keep the default
+/// (`SignatureVerifier::verifies_prehashed` is false) and a streamed
+/// message is collected whole for them.
+struct Context(ring::digest::Context);
+
+impl DigestContext for Context {
+    fn update(&mut self, data: &[u8]) {
+        self.0.update(data);
+    }
+
+    fn finish(self: Box<Self>) -> Vec<u8> {
+        self.0.finish().as_ref().to_vec()
     }
 }

@@ -4,20 +4,19 @@
 //! so [`CekDecrypter::decrypt_cek`] answers [`CryptoError::Unsupported`].
 
 use otrp_core::crypto::{
-    AgreementParams, Cek, CekDecrypter, ContentAlg, CryptoError, Curve, EcPublicKey, JwsAlg,
-    JwsSigner, KeyAlg, KeyKind, KeyLoader, PrivateKey, PublicKey, RsaPublicKey, SecretBytes,
-    SecureRandom,
+    AgreementParams, Cek, CekDecrypter, ContentAlg, CryptoError, Curve, EcPublicKey, EcSigningKey,
+    JwsAlg, JwsSignature, KeyAlg, KeyKind, PublicKey, RsaKeyComponents, RsaPublicKey,
+    RsaSigningKey, SecureRandom,
 };
-use otrp_core::jose::{Jwk, Secret};
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, KeyPair, RsaKeyPair};
 
-use crate::sig::MIN_RSA_BITS;
+use crate::sig::{MIN_RSA_BITS, ecdsa_sign, ecdsa_signing, rsa_sign};
 
 /// An RSA private key held by ring.
 pub struct RingRsaKey {
     pair: RsaKeyPair,
-    public: PublicKey,
+    public: RsaPublicKey,
 }
 
 impl RingRsaKey {
@@ -33,18 +32,7 @@ impl RingRsaKey {
         if public.bits() < MIN_RSA_BITS {
             return Err(CryptoError::InvalidKey);
         }
-        Ok(Self {
-            pair,
-            public: PublicKey::Rsa(public),
-        })
-    }
-}
-
-impl core::fmt::Debug for RingRsaKey {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("RingRsaKey")
-            .field("public", &self.public)
-            .finish_non_exhaustive()
+        Ok(Self { pair, public })
     }
 }
 
@@ -52,13 +40,6 @@ impl core::fmt::Debug for RingRsaKey {
 pub struct RingEcKey {
     pair: EcdsaKeyPair,
     public: EcPublicKey,
-}
-
-fn ecdsa_signing(curve: Curve) -> &'static signature::EcdsaSigningAlgorithm {
-    match curve {
-        Curve::P256 => &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-        Curve::P384 => &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
-    }
 }
 
 impl RingEcKey {
@@ -98,80 +79,34 @@ impl RingEcKey {
     }
 }
 
-impl core::fmt::Debug for RingEcKey {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("RingEcKey")
-            .field("public", &self.public)
-            .finish_non_exhaustive()
+impl RsaSigningKey for RingRsaKey {
+    fn rsa_public(&self) -> &RsaPublicKey {
+        &self.public
+    }
+
+    /// Signs with ring. `rng` is not used: ring's random trait is sealed,
+    /// so PSS salts come from ring's `SystemRandom` (PKCS#1 v1.5 needs
+    /// none).
+    fn sign_rsa(&self, alg: JwsAlg, m: &[u8], _rng: &dyn SecureRandom) -> JwsSignature {
+        rsa_sign(&self.pair, &self.public, alg, m)
     }
 }
 
-fn rsa_padding(alg: JwsAlg) -> Option<&'static dyn signature::RsaEncoding> {
-    Some(match alg {
-        JwsAlg::Rs256 => &signature::RSA_PKCS1_SHA256,
-        JwsAlg::Rs384 => &signature::RSA_PKCS1_SHA384,
-        JwsAlg::Rs512 => &signature::RSA_PKCS1_SHA512,
-        JwsAlg::Ps256 => &signature::RSA_PSS_SHA256,
-        JwsAlg::Ps384 => &signature::RSA_PSS_SHA384,
-        JwsAlg::Ps512 => &signature::RSA_PSS_SHA512,
-        JwsAlg::Es256 | JwsAlg::Es384 => return None,
-    })
-}
-
-impl JwsSigner for RingRsaKey {
-    fn key_kind(&self) -> KeyKind {
-        KeyKind::Rsa
+impl EcSigningKey for RingEcKey {
+    fn ec_public(&self) -> &EcPublicKey {
+        &self.public
     }
 
-    fn public_key(&self) -> Option<PublicKey> {
-        Some(self.public.clone())
-    }
-
-    /// Signs with ring. `rng` is not used: ring's random trait is sealed, so
-    /// PSS salts come from ring's `SystemRandom` (PKCS#1 v1.5 needs none).
-    fn sign(
-        &self,
-        alg: JwsAlg,
-        message: &[u8],
-        _rng: &dyn SecureRandom,
-    ) -> Result<Vec<u8>, CryptoError> {
-        let padding = rsa_padding(alg).ok_or(CryptoError::KeyMismatch)?;
-        let mut sig = vec![0u8; self.pair.public().modulus_len()];
-        self.pair
-            .sign(padding, &SystemRandom::new(), message, &mut sig)
-            .map_err(|_| CryptoError::Backend)?;
-        Ok(sig)
+    /// Signs with ring, returning `r || s`. The nonce is drawn from ring's
+    /// `SystemRandom` (ring's random trait is sealed) and hedged with the
+    /// key and message, as ring always does.
+    fn sign_ecdsa(&self, m: &[u8]) -> JwsSignature {
+        ecdsa_sign(&self.pair, m)
     }
 }
 
-impl JwsSigner for RingEcKey {
-    fn key_kind(&self) -> KeyKind {
-        KeyKind::Ec(self.public.curve())
-    }
-
-    fn public_key(&self) -> Option<PublicKey> {
-        Some(PublicKey::Ec(self.public.clone()))
-    }
-
-    /// Signs with ring, returning `r || s`. `rng` is not used: ring's random
-    /// trait is sealed, so the nonce is drawn from ring's `SystemRandom`
-    /// (and hedged with the key and message, as ring always does).
-    fn sign(
-        &self,
-        alg: JwsAlg,
-        message: &[u8],
-        _rng: &dyn SecureRandom,
-    ) -> Result<Vec<u8>, CryptoError> {
-        if alg.key_kind() != KeyKind::Ec(self.public.curve()) {
-            return Err(CryptoError::KeyMismatch);
-        }
-        let sig = self
-            .pair
-            .sign(&SystemRandom::new(), message)
-            .map_err(|_| CryptoError::Backend)?;
-        Ok(sig.as_ref().to_vec())
-    }
-}
+otrp_core::software_key!(rsa signer RingRsaKey);
+otrp_core::software_key!(ec signer RingEcKey);
 
 /// ring cannot recover a CEK: a key management algorithm that fits the key
 /// is [`CryptoError::Unsupported`], one that does not is a key mismatch.
@@ -221,45 +156,37 @@ impl CekDecrypter for RingEcKey {
     }
 }
 
-/// Loads ring's software keys. Symmetric (`oct`) keys and RSA JWKs without
-/// the CRT members are [`CryptoError::Unsupported`]: ring holds neither.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct RingKeyLoader;
+otrp_core::software_key_loader!(RingRsaKey, RingEcKey, None);
 
-/// The key loader of this backend.
-pub static KEY_LOADER: RingKeyLoader = RingKeyLoader;
-
-fn secret(member: &Option<Secret>) -> Result<SecretBytes, CryptoError> {
-    member
-        .as_ref()
-        .ok_or(CryptoError::InvalidKey)?
-        .decode("jwk")
-        .map_err(|_| CryptoError::InvalidKey)
+/// ring needs the public key with the scalar (and checks they belong
+/// together).
+fn ec_from_components(public: &EcPublicKey, d: &[u8]) -> Result<RingEcKey, CryptoError> {
+    RingEcKey::from_scalar(d, public)
 }
 
-fn rsa_from_jwk(jwk: &Jwk) -> Result<RingRsaKey, CryptoError> {
-    let PublicKey::Rsa(public) = jwk.to_public_key().map_err(|_| CryptoError::InvalidKey)? else {
-        return Err(CryptoError::InvalidKey);
-    };
-    let d = secret(&jwk.d)?;
-    let crt = [&jwk.p, &jwk.q, &jwk.dp, &jwk.dq, &jwk.qi];
-    if crt.iter().all(|m| m.is_none()) {
+/// Parses with `otrp_core::pki::public_key_from_spki_der` and applies this
+/// backend's RSA floor; EC points are checked where ring uses them.
+fn public_from_spki(der: &[u8]) -> Result<PublicKey, CryptoError> {
+    let key = otrp_core::pki::public_key_from_spki_der(der)?;
+    match &key {
+        PublicKey::Rsa(k) if k.bits() < MIN_RSA_BITS => Err(CryptoError::InvalidKey),
+        _ => Ok(key),
+    }
+}
+
+fn rsa_from_components(c: &RsaKeyComponents) -> Result<RingRsaKey, CryptoError> {
+    let members = [&c.p, &c.q, &c.dp, &c.dq, &c.qi];
+    if members.iter().all(|m| m.is_none()) {
         // RFC 7518 6.3.2 allows `d` alone; ring needs the primes.
         return Err(CryptoError::Unsupported("RSA JWK without p, q, dp, dq, qi"));
     }
-    let [p, q, dp, dq, qi] = [
-        secret(&jwk.p)?,
-        secret(&jwk.q)?,
-        secret(&jwk.dp)?,
-        secret(&jwk.dq)?,
-        secret(&jwk.qi)?,
-    ];
+    let [p, q, dp, dq, qi] = c.crt().ok_or(CryptoError::InvalidKey)?;
     let components = ring::rsa::KeyPairComponents {
         public_key: signature::RsaPublicKeyComponents {
-            n: public.n(),
-            e: public.e(),
+            n: c.public.n(),
+            e: c.public.e(),
         },
-        d: d.as_bytes(),
+        d: c.d.as_bytes(),
         p: p.as_bytes(),
         q: q.as_bytes(),
         dP: dp.as_bytes(),
@@ -267,39 +194,4 @@ fn rsa_from_jwk(jwk: &Jwk) -> Result<RingRsaKey, CryptoError> {
         qInv: qi.as_bytes(),
     };
     RingRsaKey::new(RsaKeyPair::from_components(&components).map_err(|_| CryptoError::InvalidKey)?)
-}
-
-fn ec_from_jwk(jwk: &Jwk) -> Result<RingEcKey, CryptoError> {
-    let PublicKey::Ec(public) = jwk.to_public_key().map_err(|_| CryptoError::InvalidKey)? else {
-        return Err(CryptoError::InvalidKey);
-    };
-    RingEcKey::from_scalar(secret(&jwk.d)?.as_bytes(), &public)
-}
-
-impl KeyLoader for RingKeyLoader {
-    fn private_key_from_pkcs8_der(&self, der: &[u8]) -> Result<Box<dyn PrivateKey>, CryptoError> {
-        if let Ok(k) = RingRsaKey::from_pkcs8_der(der) {
-            return Ok(Box::new(k));
-        }
-        Ok(Box::new(RingEcKey::from_pkcs8_der(der)?))
-    }
-
-    fn private_key_from_jwk(&self, jwk: &Jwk) -> Result<Box<dyn PrivateKey>, CryptoError> {
-        match jwk.kty.as_str() {
-            "RSA" => Ok(Box::new(rsa_from_jwk(jwk)?)),
-            "EC" => Ok(Box::new(ec_from_jwk(jwk)?)),
-            "oct" => Err(CryptoError::Unsupported("oct keys (AES key wrap)")),
-            _ => Err(CryptoError::InvalidKey),
-        }
-    }
-
-    /// Parses with `otrp_core::pki::public_key_from_spki_der` and applies
-    /// this backend's RSA floor; EC points are checked where ring uses them.
-    fn public_key_from_spki_der(&self, der: &[u8]) -> Result<PublicKey, CryptoError> {
-        let key = otrp_core::pki::public_key_from_spki_der(der)?;
-        match &key {
-            PublicKey::Rsa(k) if k.bits() < MIN_RSA_BITS => Err(CryptoError::InvalidKey),
-            _ => Ok(key),
-        }
-    }
 }

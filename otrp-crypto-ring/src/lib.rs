@@ -72,9 +72,9 @@ mod random;
 mod sig;
 pub mod webpki;
 
-pub use content::{A128GCM, A256GCM, RingGcm};
+pub use content::{A128GCM, A256GCM, AES_GCM, RingAesGcm};
 pub use digest::{RingDigest, SHA1, SHA256, SHA384, SHA512};
-pub use keys::{KEY_LOADER, RingEcKey, RingKeyLoader, RingRsaKey};
+pub use keys::{KEY_LOADER, RingEcKey, RingRsaKey};
 pub use random::{RING_RANDOM, RingRandom};
 pub use sig::{
     ES256, ES384, MAX_RSA_BITS, MIN_RSA_BITS, PS256, PS384, PS512, RS256, RS384, RS512,

@@ -1,7 +1,9 @@
 //! JWS verification (RFC 7518 section 3) with ring.
 
-use otrp_core::crypto::{CryptoError, Curve, JwsAlg, KeyKind, PublicKey, SignatureVerifier};
-use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
+use otrp_core::crypto::{CryptoError, JwsAlg, PublicKey, SignatureVerifier};
+use ring::signature::{RsaPublicKeyComponents, UnparsedPublicKey};
+
+otrp_core::signature_api!(ring);
 
 /// The smallest RSA modulus accepted, in bits (spec 4.4 item 3); ring's
 /// `RSA_*_2048_8192_*` parameters enforce the same floor.
@@ -31,48 +33,29 @@ pub static ES256: RingVerifier = RingVerifier(JwsAlg::Es256);
 /// ES384: ECDSA on P-384 with SHA-384, `r || s` signatures.
 pub static ES384: RingVerifier = RingVerifier(JwsAlg::Es384);
 
-fn rsa_params(alg: JwsAlg) -> Option<&'static signature::RsaParameters> {
-    Some(match alg {
-        JwsAlg::Rs256 => &signature::RSA_PKCS1_2048_8192_SHA256,
-        JwsAlg::Rs384 => &signature::RSA_PKCS1_2048_8192_SHA384,
-        JwsAlg::Rs512 => &signature::RSA_PKCS1_2048_8192_SHA512,
-        JwsAlg::Ps256 => &signature::RSA_PSS_2048_8192_SHA256,
-        JwsAlg::Ps384 => &signature::RSA_PSS_2048_8192_SHA384,
-        JwsAlg::Ps512 => &signature::RSA_PSS_2048_8192_SHA512,
-        JwsAlg::Es256 | JwsAlg::Es384 => return None,
-    })
-}
-
-fn ecdsa_params(curve: Curve) -> &'static signature::EcdsaVerificationAlgorithm {
-    match curve {
-        Curve::P256 => &signature::ECDSA_P256_SHA256_FIXED,
-        Curve::P384 => &signature::ECDSA_P384_SHA384_FIXED,
-    }
-}
-
 impl SignatureVerifier for RingVerifier {
     fn algorithm(&self) -> JwsAlg {
         self.0
     }
 
     fn verify(&self, key: &PublicKey, message: &[u8], signature: &[u8]) -> Result<(), CryptoError> {
-        match (self.0.key_kind(), key) {
-            (KeyKind::Rsa, PublicKey::Rsa(k)) => {
-                if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&k.bits()) {
+        match rsa_verification(self.0) {
+            Some(params) => {
+                let k = key.rsa_at_least(MIN_RSA_BITS)?;
+                if k.bits() > MAX_RSA_BITS {
                     return Err(CryptoError::InvalidKey);
                 }
-                let params = rsa_params(self.0).ok_or(CryptoError::KeyMismatch)?;
                 RsaPublicKeyComponents { n: k.n(), e: k.e() }
                     .verify(params, message, signature)
                     .map_err(|_| CryptoError::BadSignature)
             }
-            (KeyKind::Ec(curve), PublicKey::Ec(k)) if k.curve() == curve => {
+            None => {
                 // ring checks that the point lies on the curve.
-                UnparsedPublicKey::new(ecdsa_params(curve), k.to_sec1_uncompressed())
+                let k = key.ec_for(self.0)?;
+                UnparsedPublicKey::new(ecdsa_verification(k.curve()), k.to_sec1_uncompressed())
                     .verify(message, signature)
                     .map_err(|_| CryptoError::BadSignature)
             }
-            _ => Err(CryptoError::KeyMismatch),
         }
     }
 }

@@ -83,3 +83,62 @@ both!(jwe_refusals, security::jwe_refusals, ring: (0, 2), composed: 2);
 fn parsers_never_panic() {
     security::no_panics(512);
 }
+
+#[test]
+fn roca_keys_are_refused() {
+    otrp_conformance::weak_keys::roca_keys_refused(ring());
+    otrp_conformance::weak_keys::roca_keys_refused(composed());
+}
+
+#[test]
+fn rsa_keys_under_2048_bits_are_refused() {
+    otrp_conformance::weak_keys::rsa_keys_under_2048_bits_refused(ring());
+    otrp_conformance::weak_keys::rsa_keys_under_2048_bits_refused(composed());
+}
+
+#[test]
+fn concat_kdf_rfc7518_appendix_c() {
+    security::concat_kdf_rfc7518_appendix_c(ring());
+    security::concat_kdf_rfc7518_appendix_c(composed());
+}
+
+/// The algorithm objects' security properties (otrp-conformance's
+/// `security::{content, key_management, signatures}`): the composed
+/// provider is complete, so it runs all of them, as every complete
+/// backend does; ring alone runs the signature checks.
+mod security_properties {
+    use otrp_conformance::security::{content, key_management, signatures};
+
+    macro_rules! composed {
+        ($($module:ident::$check:ident),* $(,)?) => {
+            $(
+                #[test]
+                fn $check() {
+                    $module::$check(super::composed());
+                }
+            )*
+        };
+    }
+
+    composed!(
+        content::cbc_hmac_valid_tag_with_bad_padding_is_decrypt,
+        content::cbc_hmac_tag_is_checked_before_decryption,
+        content::wrong_lengths_are_errors_not_panics,
+        key_management::rsa1_5_returns_a_random_cek_instead_of_an_error,
+        key_management::rsa_oaep_failure_is_decrypt,
+        key_management::ecdh_es_direct_matches_the_cookbook,
+        key_management::ecdh_es_a128kw_matches_the_cookbook,
+        key_management::ecdh_es_refuses_invalid_ephemeral_keys,
+        key_management::ecdh_es_binds_party_info,
+        key_management::aes_kw_unwrap_failures_are_decrypt,
+        key_management::key_kind_mismatches,
+        signatures::sha1_is_never_a_signature_hash,
+        signatures::rsa_verifier_key_cache_never_confuses_keys,
+    );
+
+    #[test]
+    fn ring_signature_checks() {
+        signatures::sha1_is_never_a_signature_hash(super::ring());
+        signatures::rsa_verifier_key_cache_never_confuses_keys(super::ring());
+    }
+}

@@ -196,7 +196,7 @@ fn spki_loading_matches_rustcrypto() {
 #[test]
 fn jwk_keys_load_and_refuse_what_ring_cannot_hold() {
     let rsa = cookbook_jwk("3_4.rsa_private_key.json");
-    let key = ring().key_loader.private_key_from_jwk(&rsa).unwrap();
+    let key = rsa.load_private_key(ring().key_loader).unwrap();
     assert_eq!(key.public_key().unwrap(), rsa.to_public_key().unwrap());
     // RFC 7518 6.3.2 allows `d` alone; ring needs the primes.
     let bare = Jwk {
@@ -208,14 +208,12 @@ fn jwk_keys_load_and_refuse_what_ring_cannot_hold() {
         ..rsa.clone()
     };
     assert!(matches!(
-        ring().key_loader.private_key_from_jwk(&bare).err(),
+        bare.load_private_key(ring().key_loader).err(),
         Some(CryptoError::Unsupported(_))
     ));
     // ... but RustCrypto loads it, so the composed loader does too.
     assert!(
-        otrp_crypto_ring::composed_provider()
-            .key_loader
-            .private_key_from_jwk(&bare)
+        bare.load_private_key(otrp_crypto_ring::composed_provider().key_loader)
             .is_ok()
     );
     // Some CRT members but not all: invalid.
@@ -224,7 +222,7 @@ fn jwk_keys_load_and_refuse_what_ring_cannot_hold() {
         ..rsa.clone()
     };
     assert_eq!(
-        ring().key_loader.private_key_from_jwk(&partial).err(),
+        partial.load_private_key(ring().key_loader).err(),
         Some(CryptoError::InvalidKey)
     );
     // A prime that does not belong to the modulus: invalid.
@@ -233,24 +231,24 @@ fn jwk_keys_load_and_refuse_what_ring_cannot_hold() {
         ..rsa
     };
     assert_eq!(
-        ring().key_loader.private_key_from_jwk(&wrong).err(),
+        wrong.load_private_key(ring().key_loader).err(),
         Some(CryptoError::InvalidKey)
     );
 
     let ec = cookbook_jwk("3_2.ec_private_key.json");
     // The cookbook's EC key is P-521, outside OTrP: refused, not a panic.
-    assert!(ring().key_loader.private_key_from_jwk(&ec).is_err());
+    assert!(ec.load_private_key(ring().key_loader).is_err());
     let p256 = load(&rustcrypto(), P256).public_key().unwrap();
     let mut jwk = Jwk::from_public_key(&p256);
     jwk.d = Some(otrp_core::jose::Secret::encode(&[7; 32]));
     // A scalar that is not the public key's: refused.
     assert_eq!(
-        ring().key_loader.private_key_from_jwk(&jwk).err(),
+        jwk.load_private_key(ring().key_loader).err(),
         Some(CryptoError::InvalidKey)
     );
     jwk.d = Some(otrp_core::jose::Secret::encode(&[7; 31]));
     assert_eq!(
-        ring().key_loader.private_key_from_jwk(&jwk).err(),
+        jwk.load_private_key(ring().key_loader).err(),
         Some(CryptoError::InvalidKey)
     );
 
@@ -260,7 +258,7 @@ fn jwk_keys_load_and_refuse_what_ring_cannot_hold() {
         ..Jwk::default()
     };
     assert!(matches!(
-        ring().key_loader.private_key_from_jwk(&oct).err(),
+        oct.load_private_key(ring().key_loader).err(),
         Some(CryptoError::Unsupported(_))
     ));
 }

@@ -1,180 +1,61 @@
-//! AES key wrap (RFC 3394): A128KW, A256KW and the symmetric key type.
+//! AES key wrap (RFC 3394), the primitive under A128KW, A256KW and
+//! ECDH-ES+AxxxKW (the constructions are otrp-core's).
 
 use alloc::vec;
 use alloc::vec::Vec;
 
 use aes_kw::KeyInit;
-use otrp_core::crypto::{
-    AgreementParams, Cek, CekDecrypter, ContentAlg, CryptoError, EncryptionKey, JwsAlg, JwsSigner,
-    KeyAlg, KeyEncrypter, KeyKind, PublicKey, SecretBytes, SecureRandom, WrappedCek,
-};
+use otrp_core::crypto::{AesKw, CryptoError, Secret};
 use zeroize::Zeroizing;
 
-/// Wraps `key` (a multiple of 8 bytes, at least 16) under `kek` (16, 24 or
-/// 32 bytes).
-pub(crate) fn wrap(kek: &[u8], key: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    if key.len() < 16 || !key.len().is_multiple_of(8) {
-        return Err(CryptoError::InvalidLength);
-    }
-    let mut out = vec![0u8; key.len() + 8];
-    let res = match kek.len() {
-        16 => aes_kw::KwAes128::new_from_slice(kek)
-            .map_err(|_| CryptoError::InvalidKey)?
-            .wrap_key(key, &mut out)
-            .map(|_| ()),
-        24 => aes_kw::KwAes192::new_from_slice(kek)
-            .map_err(|_| CryptoError::InvalidKey)?
-            .wrap_key(key, &mut out)
-            .map(|_| ()),
-        32 => aes_kw::KwAes256::new_from_slice(kek)
-            .map_err(|_| CryptoError::InvalidKey)?
-            .wrap_key(key, &mut out)
-            .map(|_| ()),
-        _ => return Err(CryptoError::InvalidKey),
-    };
-    res.map_err(|_| CryptoError::InvalidLength)?;
-    Ok(out)
-}
-
-/// Unwraps `wrapped` under `kek` (16, 24 or 32 bytes). Any failure (length,
-/// integrity) is [`CryptoError::Decrypt`].
-pub(crate) fn unwrap(kek: &[u8], wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    if wrapped.len() < 24 || !wrapped.len().is_multiple_of(8) {
-        return Err(CryptoError::Decrypt);
-    }
-    let mut out = Zeroizing::new(vec![0u8; wrapped.len() - 8]);
-    let res = match kek.len() {
-        16 => aes_kw::KwAes128::new_from_slice(kek)
-            .map_err(|_| CryptoError::Decrypt)?
-            .unwrap_key(wrapped, &mut out)
-            .map(|_| ()),
-        24 => aes_kw::KwAes192::new_from_slice(kek)
-            .map_err(|_| CryptoError::Decrypt)?
-            .unwrap_key(wrapped, &mut out)
-            .map(|_| ()),
-        32 => aes_kw::KwAes256::new_from_slice(kek)
-            .map_err(|_| CryptoError::Decrypt)?
-            .unwrap_key(wrapped, &mut out)
-            .map(|_| ()),
-        _ => return Err(CryptoError::Decrypt),
-    };
-    res.map_err(|_| CryptoError::Decrypt)?;
-    Ok(out)
-}
-
-/// Unwraps a CEK for `enc`: integrity failure or a CEK of the wrong length
-/// is [`CryptoError::Decrypt`].
-pub(crate) fn unwrap_cek(kek: &[u8], wrapped: &[u8], enc: ContentAlg) -> Result<Cek, CryptoError> {
-    let cek = unwrap(kek, wrapped)?;
-    if cek.len() != enc.key_len() {
-        return Err(CryptoError::Decrypt);
-    }
-    Ok(SecretBytes::from(cek))
-}
-
-/// Checks that `cek` is given and fits `enc`.
-pub(crate) fn require_cek(cek: Option<&Cek>, enc: ContentAlg) -> Result<&Cek, CryptoError> {
-    match cek {
-        Some(cek) if cek.len() == enc.key_len() => Ok(cek),
-        _ => Err(CryptoError::InvalidLength),
-    }
-}
-
-/// A128KW or A256KW with a shared symmetric key.
+/// RFC 3394 AES key wrap on the `aes-kw` crate (16-, 24- and 32-byte KEKs).
 #[derive(Clone, Copy, Debug)]
-pub struct AesKeyWrap(KeyAlg);
+pub struct RustCryptoAesKw;
 
-/// AES-128 key wrap.
-pub static A128KW: AesKeyWrap = AesKeyWrap(KeyAlg::A128Kw);
-/// AES-256 key wrap.
-pub static A256KW: AesKeyWrap = AesKeyWrap(KeyAlg::A256Kw);
+/// The AES key wrap primitive of this backend.
+pub static AES_KW: RustCryptoAesKw = RustCryptoAesKw;
 
-impl KeyEncrypter for AesKeyWrap {
-    fn algorithm(&self) -> KeyAlg {
-        self.0
-    }
-
-    fn encrypt_cek(
-        &self,
-        key: EncryptionKey<'_>,
-        enc: ContentAlg,
-        cek: Option<&Cek>,
-        _params: &AgreementParams,
-        _rng: &dyn SecureRandom,
-    ) -> Result<WrappedCek, CryptoError> {
-        let EncryptionKey::Symmetric(kek) = key else {
-            return Err(CryptoError::KeyMismatch);
+impl AesKw for RustCryptoAesKw {
+    fn wrap_key(&self, kek: &[u8], key: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let mut out = vec![0u8; key.len() + 8];
+        let res = match kek.len() {
+            16 => aes_kw::KwAes128::new_from_slice(kek)
+                .map_err(|_| CryptoError::InvalidKey)?
+                .wrap_key(key, &mut out)
+                .map(|_| ()),
+            24 => aes_kw::KwAes192::new_from_slice(kek)
+                .map_err(|_| CryptoError::InvalidKey)?
+                .wrap_key(key, &mut out)
+                .map(|_| ()),
+            32 => aes_kw::KwAes256::new_from_slice(kek)
+                .map_err(|_| CryptoError::InvalidKey)?
+                .wrap_key(key, &mut out)
+                .map(|_| ()),
+            _ => return Err(CryptoError::InvalidKey),
         };
-        if !self.0.key_kind().admits(key.kind()) {
-            return Err(CryptoError::KeyMismatch);
-        }
-        let cek = require_cek(cek, enc)?;
-        let encrypted_key = wrap(kek.as_bytes(), cek.as_bytes())?;
-        Ok(WrappedCek {
-            cek: cek.clone(),
-            encrypted_key,
-            epk: None,
-        })
-    }
-}
-
-/// A symmetric (`oct`) key: a key-encryption key for A128KW (16 bytes) or
-/// A256KW (32 bytes). It cannot sign: OTrP signs with private keys only.
-#[derive(Clone, Debug)]
-pub struct SymmetricKey(SecretBytes);
-
-impl SymmetricKey {
-    /// A key from its bytes (refused when empty).
-    pub fn new(key: SecretBytes) -> Result<Self, CryptoError> {
-        if key.is_empty() {
-            return Err(CryptoError::InvalidKey);
-        }
-        Ok(Self(key))
+        res.map_err(|_| CryptoError::InvalidLength)?;
+        Ok(out)
     }
 
-    /// The key bytes.
-    pub fn as_secret(&self) -> &SecretBytes {
-        &self.0
-    }
-}
-
-impl JwsSigner for SymmetricKey {
-    fn key_kind(&self) -> KeyKind {
-        KeyKind::Oct(self.0.len())
-    }
-
-    fn public_key(&self) -> Option<PublicKey> {
-        None
-    }
-
-    fn sign(
-        &self,
-        _alg: JwsAlg,
-        _message: &[u8],
-        _rng: &dyn SecureRandom,
-    ) -> Result<Vec<u8>, CryptoError> {
-        Err(CryptoError::KeyMismatch)
-    }
-}
-
-impl CekDecrypter for SymmetricKey {
-    fn key_kind(&self) -> KeyKind {
-        KeyKind::Oct(self.0.len())
-    }
-
-    fn decrypt_cek(
-        &self,
-        alg: KeyAlg,
-        enc: ContentAlg,
-        _params: &AgreementParams,
-        encrypted_key: &[u8],
-        _rng: &dyn SecureRandom,
-    ) -> Result<Cek, CryptoError> {
-        if !matches!(alg, KeyAlg::A128Kw | KeyAlg::A256Kw)
-            || !alg.key_kind().admits(KeyKind::Oct(self.0.len()))
-        {
-            return Err(CryptoError::KeyMismatch);
-        }
-        unwrap_cek(self.0.as_bytes(), encrypted_key, enc)
+    fn unwrap_key(&self, kek: &[u8], wrapped: &[u8]) -> Secret {
+        let len = wrapped.len().checked_sub(8).ok_or(CryptoError::Decrypt)?;
+        let mut out = Zeroizing::new(vec![0u8; len]);
+        let res = match kek.len() {
+            16 => aes_kw::KwAes128::new_from_slice(kek)
+                .map_err(|_| CryptoError::Decrypt)?
+                .unwrap_key(wrapped, &mut out)
+                .map(|_| ()),
+            24 => aes_kw::KwAes192::new_from_slice(kek)
+                .map_err(|_| CryptoError::Decrypt)?
+                .unwrap_key(wrapped, &mut out)
+                .map(|_| ()),
+            32 => aes_kw::KwAes256::new_from_slice(kek)
+                .map_err(|_| CryptoError::Decrypt)?
+                .unwrap_key(wrapped, &mut out)
+                .map(|_| ()),
+            _ => return Err(CryptoError::Decrypt),
+        };
+        res.map_err(|_| CryptoError::Decrypt)?;
+        Ok(out)
     }
 }

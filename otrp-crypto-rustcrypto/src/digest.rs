@@ -1,51 +1,12 @@
 //! SHA-2 digests, and SHA-1 for matching OCSP CertIDs.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
-use otrp_core::crypto::{Digest, HashAlg};
+use otrp_core::crypto::{DigestContext, HashAlg};
 use sha2::Digest as _;
 
-/// A SHA-2 digest function.
-#[derive(Clone, Copy, Debug)]
-pub struct Sha2(HashAlg);
-
-/// SHA-256.
-pub static SHA256: Sha2 = Sha2(HashAlg::Sha256);
-/// SHA-384.
-pub static SHA384: Sha2 = Sha2(HashAlg::Sha384);
-/// SHA-512.
-pub static SHA512: Sha2 = Sha2(HashAlg::Sha512);
-
-impl Digest for Sha2 {
-    fn algorithm(&self) -> HashAlg {
-        self.0
-    }
-
-    fn digest(&self, data: &[u8]) -> Vec<u8> {
-        hash(self.0, data)
-    }
-}
-
-/// SHA-1, offered only so that OCSP CertIDs hashed with it (openssl's
-/// default, RFC 6960 4.1.1) can be matched: comparing identifiers under a
-/// verified signature is not a security use of SHA-1. No JWS algorithm
-/// hashes with it and no SHA-1 certificate signature algorithm is offered
-/// (see [`crate::webpki`]), so SHA-1 signatures stay refused.
-#[derive(Clone, Copy, Debug)]
-pub struct Sha1Digest;
-
-/// SHA-1 (OCSP CertID matching only).
-pub static SHA1: Sha1Digest = Sha1Digest;
-
-impl Digest for Sha1Digest {
-    fn algorithm(&self) -> HashAlg {
-        HashAlg::Sha1
-    }
-
-    fn digest(&self, data: &[u8]) -> Vec<u8> {
-        hash(HashAlg::Sha1, data)
-    }
-}
+otrp_core::backend_digests!(hash, start);
 
 /// The digest of `data` with `alg`.
 pub(crate) fn hash(alg: HashAlg, data: &[u8]) -> Vec<u8> {
@@ -54,5 +15,43 @@ pub(crate) fn hash(alg: HashAlg, data: &[u8]) -> Vec<u8> {
         HashAlg::Sha256 => sha2::Sha256::digest(data).to_vec(),
         HashAlg::Sha384 => sha2::Sha384::digest(data).to_vec(),
         HashAlg::Sha512 => sha2::Sha512::digest(data).to_vec(),
+    }
+}
+
+/// An incremental digest with `alg` ([`otrp_core::crypto::Digest::start`]).
+pub(crate) fn start(alg: HashAlg) -> Box<dyn DigestContext> {
+    Box::new(match alg {
+        HashAlg::Sha1 => Context::Sha1(sha1::Sha1::new()),
+        HashAlg::Sha256 => Context::Sha256(sha2::Sha256::new()),
+        HashAlg::Sha384 => Context::Sha384(sha2::Sha384::new()),
+        HashAlg::Sha512 => Context::Sha512(sha2::Sha512::new()),
+    })
+}
+
+/// A digest in progress.
+enum Context {
+    Sha1(sha1::Sha1),
+    Sha256(sha2::Sha256),
+    Sha384(sha2::Sha384),
+    Sha512(sha2::Sha512),
+}
+
+impl DigestContext for Context {
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            Context::Sha1(h) => h.update(data),
+            Context::Sha256(h) => h.update(data),
+            Context::Sha384(h) => h.update(data),
+            Context::Sha512(h) => h.update(data),
+        }
+    }
+
+    fn finish(self: Box<Self>) -> Vec<u8> {
+        match *self {
+            Context::Sha1(h) => h.finalize().to_vec(),
+            Context::Sha256(h) => h.finalize().to_vec(),
+            Context::Sha384(h) => h.finalize().to_vec(),
+            Context::Sha512(h) => h.finalize().to_vec(),
+        }
     }
 }

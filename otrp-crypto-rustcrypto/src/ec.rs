@@ -5,19 +5,15 @@ use alloc::vec::Vec;
 
 use elliptic_curve::sec1::ToSec1Point;
 use otrp_core::crypto::{
-    AgreementParams, Cek, CekDecrypter, ContentAlg, CryptoError, Curve, EcPublicKey, EncryptionKey,
-    JwsAlg, JwsSigner, KeyAlg, KeyEncrypter, KeyKind, PublicKey, SecretBytes, SecureRandom,
-    SignatureVerifier, WrappedCek,
+    CryptoError, Curve, EcPublicKey, EcScalar, EcSigningKey, JwsAlg, JwsSignature, PublicKey,
+    SecureRandom, SharedSecret, SignatureVerifier, Verified,
 };
-use sha2::Digest as _;
-use signature::{Signer as _, Verifier as _};
+use signature::Signer as _;
 use zeroize::Zeroizing;
 
-use crate::aeskw::{require_cek, unwrap_cek, wrap};
-
-/// How many times key generation draws again after an invalid scalar
-/// (probability about 2^-32 per draw on P-256, far less on P-384).
-const KEYGEN_ATTEMPTS: usize = 16;
+use crate::aeskw::AES_KW;
+use crate::digest::SHA256;
+use crate::digest::hash;
 
 /// A P-256 or P-384 secret scalar, held as an ECDSA signing key (which is
 /// zeroized on drop).
@@ -34,16 +30,8 @@ macro_rules! sec1_of {
     }};
 }
 
-impl EcSecret {
-    fn curve(&self) -> Curve {
-        match self {
-            EcSecret::P256(_) => Curve::P256,
-            EcSecret::P384(_) => Curve::P384,
-        }
-    }
-
-    /// A scalar of exactly the curve's field length, in `[1, n-1]`.
-    fn from_scalar_bytes(curve: Curve, d: &[u8]) -> Result<Self, CryptoError> {
+impl EcScalar for EcSecret {
+    fn from_scalar(curve: Curve, d: &[u8]) -> Result<Self, CryptoError> {
         if d.len() != curve.field_len() {
             return Err(CryptoError::InvalidKey);
         }
@@ -54,20 +42,11 @@ impl EcSecret {
         .map_err(|_| CryptoError::InvalidKey)
     }
 
-    /// A fresh key: exactly `curve.field_len()` bytes drawn from `rng` in one
-    /// `fill` call become the scalar; only an invalid scalar draws again.
-    fn generate(curve: Curve, rng: &dyn SecureRandom) -> Result<Self, CryptoError> {
-        let mut buf = Zeroizing::new([0u8; 48]);
-        let d = buf
-            .get_mut(..curve.field_len())
-            .ok_or(CryptoError::Backend)?;
-        for _ in 0..KEYGEN_ATTEMPTS {
-            rng.fill(d)?;
-            if let Ok(key) = Self::from_scalar_bytes(curve, d) {
-                return Ok(key);
-            }
+    fn curve(&self) -> Curve {
+        match self {
+            EcSecret::P256(_) => Curve::P256,
+            EcSecret::P384(_) => Curve::P384,
         }
-        Err(CryptoError::Random)
     }
 
     fn public(&self) -> Result<EcPublicKey, CryptoError> {
@@ -77,12 +56,7 @@ impl EcSecret {
         }
     }
 
-    /// The raw ECDH shared secret (the x coordinate) with `peer`, refusing a
-    /// peer on another curve or off the curve.
-    fn ecdh(&self, peer: &EcPublicKey) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        if peer.curve() != self.curve() {
-            return Err(CryptoError::InvalidKey);
-        }
+    fn diffie_hellman(&self, peer: &EcPublicKey) -> Result<SharedSecret, CryptoError> {
         let point = peer.to_sec1_uncompressed();
         Ok(match self {
             EcSecret::P256(k) => {
@@ -108,58 +82,11 @@ pub(crate) fn p256_ecdh_raw(
     private: &[u8],
     public_sec1: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    let sk = EcSecret::from_scalar_bytes(Curve::P256, private)?;
+    let sk = EcSecret::from_scalar(Curve::P256, private)?;
     let pk = p256::PublicKey::from_sec1_bytes(public_sec1).map_err(|_| CryptoError::InvalidKey)?;
     let point = pk.to_sec1_point(false);
     let peer = EcPublicKey::from_sec1_uncompressed(Curve::P256, point.as_bytes())?;
     sk.ecdh(&peer)
-}
-
-/// Concat KDF (NIST SP 800-56A, single-step, SHA-256) as RFC 7518 4.6.2
-/// profiles it: `AlgorithmID`, `PartyUInfo` and `PartyVInfo` length-prefixed
-/// (32-bit big-endian), `SuppPubInfo` the key length in bits.
-pub(crate) fn concat_kdf(
-    z: &[u8],
-    algorithm_id: &str,
-    apu: &[u8],
-    apv: &[u8],
-    key_len: usize,
-) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    let mut sha256 = |parts: &[&[u8]]| {
-        let mut h = sha2::Sha256::new();
-        for part in parts {
-            h.update(part);
-        }
-        let mut block = Zeroizing::new([0u8; 32]);
-        block.copy_from_slice(&h.finalize());
-        block
-    };
-    otrp_core::crypto::concat_kdf(&mut sha256, z, algorithm_id, apu, apv, key_len)
-}
-
-/// The key-wrapping key length for an ECDH-ES+AxxxKW algorithm, or `None`
-/// for direct agreement.
-fn kw_len(alg: KeyAlg) -> Result<Option<usize>, CryptoError> {
-    match alg {
-        KeyAlg::EcdhEs => Ok(None),
-        KeyAlg::EcdhEsA128Kw => Ok(Some(16)),
-        KeyAlg::EcdhEsA256Kw => Ok(Some(32)),
-        _ => Err(CryptoError::KeyMismatch),
-    }
-}
-
-fn derive(
-    alg: KeyAlg,
-    enc: ContentAlg,
-    z: &[u8],
-    params: &AgreementParams,
-) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    let apu = params.apu.as_deref().unwrap_or(&[]);
-    let apv = params.apv.as_deref().unwrap_or(&[]);
-    match kw_len(alg)? {
-        None => concat_kdf(z, enc.name(), apu, apv, enc.key_len()),
-        Some(len) => concat_kdf(z, alg.name(), apu, apv, len),
-    }
 }
 
 /// ECDSA verification (ES256 on P-256, ES384 on P-384), signatures in JWS
@@ -178,11 +105,20 @@ impl SignatureVerifier for EcdsaVerifier {
     }
 
     fn verify(&self, key: &PublicKey, message: &[u8], signature: &[u8]) -> Result<(), CryptoError> {
-        let PublicKey::Ec(key) = key else {
-            return Err(CryptoError::KeyMismatch);
-        };
-        if !self.0.key_kind().admits(KeyKind::Ec(key.curve())) {
-            return Err(CryptoError::KeyMismatch);
+        self.verify_prehashed(key, &hash(self.0.hash(), message), signature)
+    }
+
+    fn verifies_prehashed(&self) -> bool {
+        true
+    }
+
+    /// ECDSA verifies a digest: [`SignatureVerifier::verify`] is this over
+    /// the message's SHA-256 (ES256) or SHA-384 (ES384).
+    fn verify_prehashed(&self, key: &PublicKey, digest: &[u8], signature: &[u8]) -> Verified {
+        use ecdsa::signature::hazmat::PrehashVerifier;
+        let key = key.ec_for(self.0)?;
+        if digest.len() != self.0.hash().output_len() {
+            return Err(CryptoError::BadSignature);
         }
         let point = key.to_sec1_uncompressed();
         match key.curve() {
@@ -191,85 +127,34 @@ impl SignatureVerifier for EcdsaVerifier {
                     .map_err(|_| CryptoError::InvalidKey)?;
                 let sig = p256::ecdsa::Signature::from_slice(signature)
                     .map_err(|_| CryptoError::BadSignature)?;
-                vk.verify(message, &sig)
+                vk.verify_prehash(digest, &sig)
             }
             Curve::P384 => {
                 let vk = p384::ecdsa::VerifyingKey::from_sec1_bytes(&point)
                     .map_err(|_| CryptoError::InvalidKey)?;
                 let sig = p384::ecdsa::Signature::from_slice(signature)
                     .map_err(|_| CryptoError::BadSignature)?;
-                vk.verify(message, &sig)
+                vk.verify_prehash(digest, &sig)
             }
         }
         .map_err(|_| CryptoError::BadSignature)
     }
 }
 
-/// ECDH-ES key agreement, direct or with AES key wrap.
-#[derive(Clone, Copy, Debug)]
-pub struct EcdhEs(KeyAlg);
-
-/// ECDH-ES direct key agreement.
-pub static ECDH_ES: EcdhEs = EcdhEs(KeyAlg::EcdhEs);
-/// ECDH-ES with AES-128 key wrap.
-pub static ECDH_ES_A128KW: EcdhEs = EcdhEs(KeyAlg::EcdhEsA128Kw);
-/// ECDH-ES with AES-256 key wrap.
-pub static ECDH_ES_A256KW: EcdhEs = EcdhEs(KeyAlg::EcdhEsA256Kw);
-
-impl KeyEncrypter for EcdhEs {
-    fn algorithm(&self) -> KeyAlg {
-        self.0
-    }
-
-    fn encrypt_cek(
-        &self,
-        key: EncryptionKey<'_>,
-        enc: ContentAlg,
-        cek: Option<&Cek>,
-        params: &AgreementParams,
-        rng: &dyn SecureRandom,
-    ) -> Result<WrappedCek, CryptoError> {
-        let EncryptionKey::Public(PublicKey::Ec(recipient)) = key else {
-            return Err(CryptoError::KeyMismatch);
-        };
-        let wrap_len = kw_len(self.0)?;
-        let cek = match wrap_len {
-            None if cek.is_some() => return Err(CryptoError::InvalidLength),
-            None => None,
-            Some(_) => Some(require_cek(cek, enc)?),
-        };
-        let ephemeral = EcSecret::generate(recipient.curve(), rng)?;
-        let z = ephemeral.ecdh(recipient)?;
-        let derived = derive(self.0, enc, &z, params)?;
-        let epk = Some(ephemeral.public()?);
-        match cek {
-            None => Ok(WrappedCek {
-                cek: SecretBytes::from(derived),
-                encrypted_key: Vec::new(),
-                epk,
-            }),
-            Some(cek) => Ok(WrappedCek {
-                cek: cek.clone(),
-                encrypted_key: wrap(&derived, cek.as_bytes())?,
-                epk,
-            }),
-        }
-    }
+otrp_core::ephemeral_ecdh! {
+    /// Ephemeral-static ECDH on the `p256`/`p384` crates, the primitive
+    /// under ECDH-ES (composed in otrp-core).
+    pub struct RustCryptoEcdh over EcSecret;
 }
+
+/// The ECDH primitive of this backend.
+pub static ECDH: RustCryptoEcdh = RustCryptoEcdh;
 
 /// An elliptic-curve private key (P-256 or P-384) held in software.
 #[derive(Clone)]
 pub struct EcPrivateKey {
     secret: EcSecret,
     public: EcPublicKey,
-}
-
-impl core::fmt::Debug for EcPrivateKey {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("EcPrivateKey")
-            .field("curve", &self.public.curve())
-            .finish_non_exhaustive()
-    }
 }
 
 impl EcPrivateKey {
@@ -279,17 +164,9 @@ impl EcPrivateKey {
     }
 
     /// A key from its private scalar `d` (exactly the curve's field length,
-    /// big-endian). When `public` is given it must match the scalar.
-    pub fn from_scalar(
-        curve: Curve,
-        d: &[u8],
-        public: Option<&EcPublicKey>,
-    ) -> Result<Self, CryptoError> {
-        let key = Self::from_secret(EcSecret::from_scalar_bytes(curve, d)?)?;
-        match public {
-            Some(p) if *p != key.public => Err(CryptoError::InvalidKey),
-            _ => Ok(key),
-        }
+    /// big-endian).
+    pub fn from_scalar(curve: Curve, d: &[u8]) -> Result<Self, CryptoError> {
+        Self::from_secret(EcSecret::from_scalar(curve, d)?)
     }
 
     /// A key from PKCS#8 DER (P-256 or P-384).
@@ -334,80 +211,24 @@ pub(crate) fn ec_public_from_spki(der: &[u8]) -> Result<EcPublicKey, CryptoError
     Err(CryptoError::InvalidKey)
 }
 
-impl JwsSigner for EcPrivateKey {
-    fn key_kind(&self) -> KeyKind {
-        KeyKind::Ec(self.curve())
+impl EcSigningKey for EcPrivateKey {
+    fn ec_public(&self) -> &EcPublicKey {
+        &self.public
     }
 
-    fn public_key(&self) -> Option<PublicKey> {
-        Some(PublicKey::Ec(self.public.clone()))
-    }
-
-    fn sign(
-        &self,
-        alg: JwsAlg,
-        message: &[u8],
-        _rng: &dyn SecureRandom,
-    ) -> Result<Vec<u8>, CryptoError> {
-        // RFC 6979 deterministic nonces: no randomness needed.
-        match (alg, &self.secret) {
-            (JwsAlg::Es256, EcSecret::P256(k)) => {
-                let sig: p256::ecdsa::Signature =
-                    k.try_sign(message).map_err(|_| CryptoError::Backend)?;
-                Ok(sig.to_bytes().to_vec())
-            }
-            (JwsAlg::Es384, EcSecret::P384(k)) => {
-                let sig: p384::ecdsa::Signature =
-                    k.try_sign(message).map_err(|_| CryptoError::Backend)?;
-                Ok(sig.to_bytes().to_vec())
-            }
-            _ => Err(CryptoError::KeyMismatch),
-        }
+    /// RFC 6979 deterministic nonces: no randomness needed.
+    fn sign_ecdsa(&self, m: &[u8]) -> JwsSignature {
+        let sig = match &self.secret {
+            EcSecret::P256(k) => k
+                .try_sign(m)
+                .map(|s: p256::ecdsa::Signature| s.to_bytes().to_vec()),
+            EcSecret::P384(k) => k
+                .try_sign(m)
+                .map(|s: p384::ecdsa::Signature| s.to_bytes().to_vec()),
+        };
+        sig.map_err(|_| CryptoError::Backend)
     }
 }
 
-impl CekDecrypter for EcPrivateKey {
-    fn key_kind(&self) -> KeyKind {
-        KeyKind::Ec(self.curve())
-    }
-
-    fn decrypt_cek(
-        &self,
-        alg: KeyAlg,
-        enc: ContentAlg,
-        params: &AgreementParams,
-        encrypted_key: &[u8],
-        _rng: &dyn SecureRandom,
-    ) -> Result<Cek, CryptoError> {
-        let wrap_len = kw_len(alg)?;
-        let epk = params.epk.as_ref().ok_or(CryptoError::InvalidKey)?;
-        let z = self.secret.ecdh(epk)?;
-        let derived = derive(alg, enc, &z, params)?;
-        match wrap_len {
-            None if !encrypted_key.is_empty() => Err(CryptoError::InvalidLength),
-            None => Ok(SecretBytes::from(derived)),
-            Some(_) => unwrap_cek(&derived, encrypted_key, enc),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// RFC 7518 appendix C: the Concat KDF example.
-    #[test]
-    fn concat_kdf_rfc7518_appendix_c() {
-        let z = [
-            158, 86, 217, 29, 129, 113, 53, 211, 114, 131, 66, 131, 191, 132, 38, 156, 251, 49,
-            110, 163, 218, 128, 106, 72, 246, 218, 167, 121, 140, 254, 144, 196,
-        ];
-        let out = concat_kdf(&z, "A128GCM", b"Alice", b"Bob", 16).unwrap();
-        assert_eq!(
-            &out[..],
-            &[
-                86, 170, 141, 234, 248, 35, 109, 32, 92, 34, 40, 205, 113, 167, 16, 26
-            ]
-        );
-    }
-}
+otrp_core::software_key!(ec signer EcPrivateKey);
+otrp_core::software_key!(ecdh_es decrypter EcPrivateKey, secret, &AES_KW, &SHA256);

@@ -8,7 +8,7 @@
 
 use alloc::vec::Vec;
 
-use otrp_core::crypto::{ContentAlg, CryptoError, SecureRandom};
+use otrp_core::crypto::{ContentAlg, CryptoError, RsaDecryptingKey, SecureRandom};
 
 use crate::RsaPrivateKey;
 
@@ -23,16 +23,29 @@ pub fn rsa_pkcs1v15_decrypt(
     key.pkcs1v15_decrypt(ciphertext, rng).map(|m| m.to_vec())
 }
 
+/// The raw RSA private operation (`c^d mod n`, blinded with `rng`, with the
+/// CRT fault check) to the k-byte encoded message, padding unchecked. For a
+/// backend that lacks a raw operation of its own (aws-lc) and decodes with
+/// `otrp_core::crypto::rsa1_5_decrypt_cek`; a ciphertext of the wrong length
+/// or out of range is [`CryptoError::Decrypt`].
+pub fn rsa_decrypt_raw(
+    key: &RsaPrivateKey,
+    ciphertext: &[u8],
+    rng: &dyn SecureRandom,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, CryptoError> {
+    key.decrypt_raw(ciphertext, rng)
+}
+
 /// AES key wrap (RFC 3394) of `key` (a multiple of 8 bytes, at least 16)
 /// under a 16-, 24- or 32-byte `kek`.
 pub fn aes_key_wrap(kek: &[u8], key: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    crate::aeskw::wrap(kek, key)
+    otrp_core::crypto::AesKw::wrap(&crate::AES_KW, kek, key)
 }
 
 /// AES key unwrap (RFC 3394) under a 16-, 24- or 32-byte `kek`; any failure
 /// is [`CryptoError::Decrypt`].
 pub fn aes_key_unwrap(kek: &[u8], wrapped: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    crate::aeskw::unwrap(kek, wrapped).map(|k| k.to_vec())
+    otrp_core::crypto::AesKw::unwrap(&crate::AES_KW, kek, wrapped).map(|k| k.to_vec())
 }
 
 /// The raw P-256 ECDH shared secret (x coordinate) of a 32-byte big-endian
@@ -50,7 +63,8 @@ pub fn concat_kdf(
     apv: &[u8],
     key_len: usize,
 ) -> Result<Vec<u8>, CryptoError> {
-    crate::ec::concat_kdf(z, algorithm_id, apu, apv, key_len).map(|k| k.to_vec())
+    otrp_core::crypto::concat_kdf(&crate::SHA256, z, algorithm_id, apu, apv, key_len)
+        .map(|k| k.to_vec())
 }
 
 /// AES-CBC-HMAC-SHA2 encryption (A128CBC-HS256 or A256CBC-HS512) with an
@@ -62,8 +76,9 @@ pub fn cbc_hmac_encrypt(
     aad: &[u8],
     plaintext: &[u8],
 ) -> Result<(Vec<u8>, Vec<u8>), CryptoError> {
+    let cipher = crate::content::cbc_hmac(alg).ok_or(CryptoError::InvalidLength)?;
     let mut buf = plaintext.to_vec();
-    let tag = crate::content::cbc_hmac_encrypt(alg, key, iv, aad, &mut buf)?;
+    let tag = cipher.encrypt_with_key(key, iv, aad, &mut buf)?;
     Ok((buf, tag))
 }
 
@@ -77,7 +92,8 @@ pub fn cbc_hmac_decrypt(
     ciphertext: &[u8],
     tag: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
+    let cipher = crate::content::cbc_hmac(alg).ok_or(CryptoError::Decrypt)?;
     let mut buf = ciphertext.to_vec();
-    crate::content::cbc_hmac_decrypt(alg, key, iv, aad, &mut buf, tag)?;
+    cipher.decrypt_with_key(key, iv, aad, &mut buf, tag)?;
     Ok(buf)
 }

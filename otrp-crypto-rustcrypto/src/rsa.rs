@@ -4,16 +4,13 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use otrp_core::crypto::{
-    AgreementParams, Cek, CekDecrypter, ContentAlg, CryptoError, EncryptionKey, HashAlg, JwsAlg,
-    JwsSigner, KeyAlg, KeyEncrypter, KeyKind, PublicKey, RsaPublicKey, SecretBytes, SecureRandom,
-    SignatureVerifier, WrappedCek,
+    Ciphertext, CryptoError, HashAlg, JwsAlg, JwsSignature, KeyAlg, PublicKey, RsaDecryptingKey,
+    RsaEncrypt, RsaPublicKey, RsaSigningKey, Secret, SecureRandom, SignatureVerifier, Verified,
 };
-use rsa::traits::PublicKeyParts;
+use rsa::traits::{PaddingScheme, PublicKeyParts};
 use rsa::{BoxedUint, Oaep, Pkcs1v15Encrypt, Pkcs1v15Sign, Pss};
-use subtle::{Choice, ConditionallySelectable, ConstantTimeEq, ConstantTimeGreater};
 use zeroize::Zeroizing;
 
-use crate::aeskw::require_cek;
 use crate::digest::hash;
 use crate::random::RngAdapter;
 
@@ -26,24 +23,16 @@ pub(crate) fn uint(bytes: &[u8]) -> Result<BoxedUint, CryptoError> {
     BoxedUint::from_be_slice(bytes, bits).map_err(|_| CryptoError::InvalidKey)
 }
 
-/// Our public key as the `rsa` crate's, refusing keys under 2048 bits.
-fn to_rsa_public(key: &RsaPublicKey) -> Result<rsa::PublicKey, CryptoError> {
-    if key.bits() < MIN_RSA_BITS {
-        return Err(CryptoError::InvalidKey);
-    }
-    rsa::PublicKey::new(uint(key.n())?, uint(key.e())?).map_err(|_| CryptoError::InvalidKey)
-}
-
 /// The `rsa` crate's public key as ours.
 fn from_rsa_public(key: &impl PublicKeyParts) -> Result<RsaPublicKey, CryptoError> {
     RsaPublicKey::new(&key.n_bytes(), &key.e_bytes())
 }
 
+/// Our public key as the `rsa` crate's, refusing an EC key and an RSA key
+/// under 2048 bits.
 fn rsa_public_of(key: &PublicKey) -> Result<rsa::PublicKey, CryptoError> {
-    match key {
-        PublicKey::Rsa(k) => to_rsa_public(k),
-        PublicKey::Ec(_) => Err(CryptoError::KeyMismatch),
-    }
+    let key = key.rsa_at_least(MIN_RSA_BITS)?;
+    rsa::PublicKey::new(uint(key.n())?, uint(key.e())?).map_err(|_| CryptoError::InvalidKey)
 }
 
 /// Verification of RS256/384/512 and PS256/384/512.
@@ -67,31 +56,37 @@ fn is_pss(alg: JwsAlg) -> bool {
     matches!(alg, JwsAlg::Ps256 | JwsAlg::Ps384 | JwsAlg::Ps512)
 }
 
-fn is_rsa_sig(alg: JwsAlg) -> bool {
-    alg.key_kind() == KeyKind::Rsa
-}
-
 impl SignatureVerifier for RsaVerifier {
     fn algorithm(&self) -> JwsAlg {
         self.0
     }
 
     fn verify(&self, key: &PublicKey, message: &[u8], signature: &[u8]) -> Result<(), CryptoError> {
+        self.verify_prehashed(key, &hash(self.0.hash(), message), signature)
+    }
+
+    fn verifies_prehashed(&self) -> bool {
+        true
+    }
+
+    fn verify_prehashed(&self, key: &PublicKey, hashed: &[u8], signature: &[u8]) -> Verified {
         let key = rsa_public_of(key)?;
-        let hashed = hash(self.0.hash(), message);
+        if hashed.len() != self.0.hash().output_len() {
+            return Err(CryptoError::BadSignature);
+        }
         let res = match (is_pss(self.0), self.0.hash()) {
             (false, HashAlg::Sha256) => {
-                key.verify(Pkcs1v15Sign::new::<sha2::Sha256>(), &hashed, signature)
+                key.verify(Pkcs1v15Sign::new::<sha2::Sha256>(), hashed, signature)
             }
             (false, HashAlg::Sha384) => {
-                key.verify(Pkcs1v15Sign::new::<sha2::Sha384>(), &hashed, signature)
+                key.verify(Pkcs1v15Sign::new::<sha2::Sha384>(), hashed, signature)
             }
             (false, HashAlg::Sha512) => {
-                key.verify(Pkcs1v15Sign::new::<sha2::Sha512>(), &hashed, signature)
+                key.verify(Pkcs1v15Sign::new::<sha2::Sha512>(), hashed, signature)
             }
-            (true, HashAlg::Sha256) => key.verify(Pss::<sha2::Sha256>::new(), &hashed, signature),
-            (true, HashAlg::Sha384) => key.verify(Pss::<sha2::Sha384>::new(), &hashed, signature),
-            (true, HashAlg::Sha512) => key.verify(Pss::<sha2::Sha512>::new(), &hashed, signature),
+            (true, HashAlg::Sha256) => key.verify(Pss::<sha2::Sha256>::new(), hashed, signature),
+            (true, HashAlg::Sha384) => key.verify(Pss::<sha2::Sha384>::new(), hashed, signature),
+            (true, HashAlg::Sha512) => key.verify(Pss::<sha2::Sha512>::new(), hashed, signature),
             // No JWS algorithm hashes with SHA-1 (JwsAlg::hash); refuse anyway.
             (_, HashAlg::Sha1) => return Err(CryptoError::Unsupported("SHA-1 signatures")),
         };
@@ -99,49 +94,38 @@ impl SignatureVerifier for RsaVerifier {
     }
 }
 
-/// RSA1_5, RSA-OAEP and RSA-OAEP-256 key encryption.
+/// RSA encryption of a CEK on the `rsa` crate, the primitive under RSA1_5,
+/// RSA-OAEP and RSA-OAEP-256 (composed in otrp-core).
 #[derive(Clone, Copy, Debug)]
-pub struct RsaKeyEncrypter(KeyAlg);
+pub struct RustCryptoRsaEncrypt;
 
-/// RSAES-PKCS1-v1_5.
-pub static RSA1_5: RsaKeyEncrypter = RsaKeyEncrypter(KeyAlg::Rsa1_5);
-/// RSAES-OAEP with SHA-1.
-pub static RSA_OAEP: RsaKeyEncrypter = RsaKeyEncrypter(KeyAlg::RsaOaep);
-/// RSAES-OAEP with SHA-256.
-pub static RSA_OAEP_256: RsaKeyEncrypter = RsaKeyEncrypter(KeyAlg::RsaOaep256);
+/// The RSA encryption primitive of this backend.
+pub static RSA_ENCRYPT: RustCryptoRsaEncrypt = RustCryptoRsaEncrypt;
 
-impl KeyEncrypter for RsaKeyEncrypter {
-    fn algorithm(&self) -> KeyAlg {
-        self.0
+/// Encryption of `m` to `key` with `padding`.
+fn encrypt(
+    key: &RsaPublicKey,
+    m: &[u8],
+    rng: &dyn SecureRandom,
+    padding: impl PaddingScheme,
+) -> Ciphertext {
+    let key =
+        rsa::PublicKey::new(uint(key.n())?, uint(key.e())?).map_err(|_| CryptoError::InvalidKey)?;
+    key.encrypt(&mut RngAdapter(rng), padding, m)
+        .map_err(|_| CryptoError::Backend)
+}
+
+impl RsaEncrypt for RustCryptoRsaEncrypt {
+    fn pkcs1v15(&self, key: &RsaPublicKey, m: &[u8], rng: &dyn SecureRandom) -> Ciphertext {
+        encrypt(key, m, rng, Pkcs1v15Encrypt)
     }
 
-    fn encrypt_cek(
-        &self,
-        key: EncryptionKey<'_>,
-        enc: ContentAlg,
-        cek: Option<&Cek>,
-        _params: &AgreementParams,
-        rng: &dyn SecureRandom,
-    ) -> Result<WrappedCek, CryptoError> {
-        let EncryptionKey::Public(key) = key else {
-            return Err(CryptoError::KeyMismatch);
-        };
-        let key = rsa_public_of(key)?;
-        let cek = require_cek(cek, enc)?;
-        let mut rng = RngAdapter(rng);
-        let msg = cek.as_bytes();
-        let encrypted_key = match self.0 {
-            KeyAlg::Rsa1_5 => key.encrypt(&mut rng, Pkcs1v15Encrypt, msg),
-            KeyAlg::RsaOaep => key.encrypt(&mut rng, Oaep::<sha1::Sha1>::new(), msg),
-            KeyAlg::RsaOaep256 => key.encrypt(&mut rng, Oaep::<sha2::Sha256>::new(), msg),
-            _ => return Err(CryptoError::Unsupported(self.0.name())),
-        }
-        .map_err(|_| CryptoError::Backend)?;
-        Ok(WrappedCek {
-            cek: cek.clone(),
-            encrypted_key,
-            epk: None,
-        })
+    fn oaep_sha1(&self, key: &RsaPublicKey, m: &[u8], rng: &dyn SecureRandom) -> Ciphertext {
+        encrypt(key, m, rng, Oaep::<sha1::Sha1>::new())
+    }
+
+    fn oaep_sha256(&self, key: &RsaPublicKey, m: &[u8], rng: &dyn SecureRandom) -> Ciphertext {
+        encrypt(key, m, rng, Oaep::<sha2::Sha256>::new())
     }
 }
 
@@ -150,14 +134,6 @@ impl KeyEncrypter for RsaKeyEncrypter {
 pub struct RsaPrivateKey {
     key: rsa::PrivateKey,
     public: RsaPublicKey,
-}
-
-impl core::fmt::Debug for RsaPrivateKey {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("RsaPrivateKey")
-            .field("bits", &self.public.bits())
-            .finish_non_exhaustive()
-    }
 }
 
 impl RsaPrivateKey {
@@ -227,127 +203,23 @@ impl RsaPrivateKey {
         self.key.size()
     }
 
-    /// Raw RSA decryption (with blinding and the CRT fault check) to the
-    /// k-byte encoded message. Fails only on a ciphertext of the wrong length
-    /// or out of range (public properties) or a fault.
-    fn decrypt_raw(
-        &self,
-        ciphertext: &[u8],
-        rng: &dyn SecureRandom,
-    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        let k = self.k();
-        if ciphertext.len() != k {
-            return Err(CryptoError::Decrypt);
-        }
-        let c = BoxedUint::from_be_slice(ciphertext, self.key.n_bits_precision())
-            .map_err(|_| CryptoError::Decrypt)?;
-        let mut rng = RngAdapter(rng);
-        let mut m = rsa::hazmat::rsa_decrypt_and_check(&self.key, Some(&mut rng), &c)
-            .map_err(|_| CryptoError::Decrypt)?;
-        let bytes = Zeroizing::new(m.to_be_bytes());
-        // BoxedUint zeroizes on request, not on drop: the message holds the CEK.
-        zeroize::Zeroize::zeroize(&mut m);
-        let start = bytes.len().checked_sub(k).ok_or(CryptoError::Decrypt)?;
-        let em = bytes.get(start..).ok_or(CryptoError::Decrypt)?;
-        Ok(Zeroizing::new(em.to_vec()))
-    }
-
     /// PKCS#1 v1.5 decryption with explicit rejection (for [`crate::hazmat`]).
     pub(crate) fn pkcs1v15_decrypt(
         &self,
         ciphertext: &[u8],
         rng: &dyn SecureRandom,
     ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        let em = self.decrypt_raw(ciphertext, rng)?;
-        let (valid, start) = pkcs1v15_unpad_ct(&em);
-        if !bool::from(valid) {
-            return Err(CryptoError::Decrypt);
-        }
-        let msg = em.get(start..).ok_or(CryptoError::Decrypt)?;
-        Ok(Zeroizing::new(msg.to_vec()))
-    }
-
-    /// RSA1_5 CEK decryption per RFC 7516 section 11.5: a random CEK is
-    /// drawn first and returned, selected in constant time, whenever the
-    /// padding is bad or the CEK has the wrong length.
-    fn rsa1_5_decrypt_cek(
-        &self,
-        enc: ContentAlg,
-        ciphertext: &[u8],
-        rng: &dyn SecureRandom,
-    ) -> Result<Cek, CryptoError> {
-        let key_len = enc.key_len();
-        let mut cek = Zeroizing::new(vec![0u8; key_len]);
-        rng.fill(&mut cek)?;
-        let Ok(em) = self.decrypt_raw(ciphertext, rng) else {
-            return Ok(SecretBytes::from(cek));
-        };
-        let (valid, start) = pkcs1v15_unpad_ct(&em);
-        let k = em.len();
-        // The message has key_len bytes exactly when it starts at k - key_len.
-        let (Some(expected_start), Ok(start32)) = (k.checked_sub(key_len), u32::try_from(start))
-        else {
-            return Ok(SecretBytes::from(cek));
-        };
-        let expected32 = u32::try_from(expected_start).unwrap_or(u32::MAX);
-        let valid = valid & start32.ct_eq(&expected32);
-        if let Some(tail) = em.get(expected_start..) {
-            for (out, &m) in cek.iter_mut().zip(tail) {
-                *out = u8::conditional_select(out, &m, valid);
-            }
-        }
-        Ok(SecretBytes::from(cek))
+        otrp_core::crypto::pkcs1v15_decode_explicit(&self.decrypt_raw(ciphertext, rng)?)
     }
 }
 
-/// Constant-time EME-PKCS1-v1_5 decoding of `em` (k bytes): whether the
-/// padding is valid (`00 02 PS 00 M` with at least 8 bytes of nonzero PS)
-/// and the index where M starts. Runs in time independent of the contents.
-pub(crate) fn pkcs1v15_unpad_ct(em: &[u8]) -> (Choice, usize) {
-    if em.len() < 11 {
-        return (Choice::from(0), em.len());
-    }
-    let mut head = Choice::from(1);
-    let mut found = Choice::from(0);
-    let mut zero_index = 0u32;
-    for (i, &b) in em.iter().enumerate() {
-        let i32 = u32::try_from(i).unwrap_or(u32::MAX);
-        match i {
-            0 => head &= b.ct_eq(&0),
-            1 => head &= b.ct_eq(&2),
-            _ => {
-                let is_zero = b.ct_eq(&0);
-                let first = is_zero & !found;
-                zero_index = u32::conditional_select(&zero_index, &i32, first);
-                found |= is_zero;
-            }
-        }
-    }
-    // PS is em[2..zero_index]: at least 8 bytes, so zero_index >= 10.
-    let valid = head & found & zero_index.ct_gt(&9);
-    let start = usize::try_from(zero_index).unwrap_or(em.len()) + 1;
-    (valid, start.min(em.len()))
-}
-
-impl JwsSigner for RsaPrivateKey {
-    fn key_kind(&self) -> KeyKind {
-        KeyKind::Rsa
+impl RsaSigningKey for RsaPrivateKey {
+    fn rsa_public(&self) -> &RsaPublicKey {
+        &self.public
     }
 
-    fn public_key(&self) -> Option<PublicKey> {
-        Some(PublicKey::Rsa(self.public.clone()))
-    }
-
-    fn sign(
-        &self,
-        alg: JwsAlg,
-        message: &[u8],
-        rng: &dyn SecureRandom,
-    ) -> Result<Vec<u8>, CryptoError> {
-        if !is_rsa_sig(alg) {
-            return Err(CryptoError::KeyMismatch);
-        }
-        let hashed = hash(alg.hash(), message);
+    fn sign_rsa(&self, alg: JwsAlg, m: &[u8], rng: &dyn SecureRandom) -> JwsSignature {
+        let hashed = hash(alg.hash(), m);
         let mut rng = RngAdapter(rng);
         let key = &self.key;
         let res = match (is_pss(alg), alg.hash()) {
@@ -376,36 +248,43 @@ impl JwsSigner for RsaPrivateKey {
     }
 }
 
-impl CekDecrypter for RsaPrivateKey {
-    fn key_kind(&self) -> KeyKind {
-        KeyKind::Rsa
+impl RsaDecryptingKey for RsaPrivateKey {
+    /// Raw RSA decryption (with blinding and the CRT fault check) to the
+    /// k-byte encoded message. Fails only on a ciphertext of the wrong length
+    /// or out of range (public properties) or a fault.
+    fn decrypt_raw(&self, c: &[u8], rng: &dyn SecureRandom) -> Secret {
+        let k = self.k();
+        if c.len() != k {
+            return Err(CryptoError::Decrypt);
+        }
+        let c = BoxedUint::from_be_slice(c, self.key.n_bits_precision())
+            .map_err(|_| CryptoError::Decrypt)?;
+        let mut rng = RngAdapter(rng);
+        let mut m = rsa::hazmat::rsa_decrypt_and_check(&self.key, Some(&mut rng), &c)
+            .map_err(|_| CryptoError::Decrypt)?;
+        let bytes = Zeroizing::new(m.to_be_bytes());
+        // BoxedUint zeroizes on request, not on drop: the message holds the CEK.
+        zeroize::Zeroize::zeroize(&mut m);
+        let start = bytes.len().checked_sub(k).ok_or(CryptoError::Decrypt)?;
+        let em = bytes.get(start..).ok_or(CryptoError::Decrypt)?;
+        Ok(Zeroizing::new(em.to_vec()))
     }
 
-    fn decrypt_cek(
-        &self,
-        alg: KeyAlg,
-        enc: ContentAlg,
-        _params: &AgreementParams,
-        encrypted_key: &[u8],
-        rng: &dyn SecureRandom,
-    ) -> Result<Cek, CryptoError> {
-        let mut adapter = RngAdapter(rng);
+    fn decrypt_oaep(&self, alg: KeyAlg, c: &[u8], rng: &dyn SecureRandom) -> Secret {
+        let mut rng = RngAdapter(rng);
         let cek = match alg {
-            KeyAlg::Rsa1_5 => return self.rsa1_5_decrypt_cek(enc, encrypted_key, rng),
-            KeyAlg::RsaOaep => {
-                self.key
-                    .decrypt_blinded(&mut adapter, Oaep::<sha1::Sha1>::new(), encrypted_key)
-            }
+            KeyAlg::RsaOaep => self
+                .key
+                .decrypt_blinded(&mut rng, Oaep::<sha1::Sha1>::new(), c),
             KeyAlg::RsaOaep256 => {
                 self.key
-                    .decrypt_blinded(&mut adapter, Oaep::<sha2::Sha256>::new(), encrypted_key)
+                    .decrypt_blinded(&mut rng, Oaep::<sha2::Sha256>::new(), c)
             }
             _ => return Err(CryptoError::KeyMismatch),
         };
-        let cek = Zeroizing::new(cek.map_err(|_| CryptoError::Decrypt)?);
-        if cek.len() != enc.key_len() {
-            return Err(CryptoError::Decrypt);
-        }
-        Ok(SecretBytes::from(cek))
+        Ok(Zeroizing::new(cek.map_err(|_| CryptoError::Decrypt)?))
     }
 }
+
+otrp_core::software_key!(rsa signer RsaPrivateKey);
+otrp_core::software_key!(rsa decrypter RsaPrivateKey);

@@ -21,17 +21,7 @@ use rustls_pki_types::{
 /// The smallest RSA modulus accepted, in bits (spec 4.4: RSA 2048-bit).
 pub const MIN_RSA_BITS: u32 = 2048;
 
-/// Every algorithm of this module, strongest hash first within each family.
-pub static ALL_WEBPKI_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
-    ECDSA_P256_SHA256,
-    ECDSA_P384_SHA384,
-    RSA_PKCS1_SHA256,
-    RSA_PKCS1_SHA384,
-    RSA_PKCS1_SHA512,
-    RSA_PSS_SHA256,
-    RSA_PSS_SHA384,
-    RSA_PSS_SHA512,
-];
+otrp_core::all_webpki_algorithms!();
 
 /// RSASSA-PKCS1-v1_5 with SHA-256 (sha256WithRSAEncryption).
 pub static RSA_PKCS1_SHA256: &dyn SignatureVerificationAlgorithm = &Rsa(RsaScheme::Pkcs1Sha256);

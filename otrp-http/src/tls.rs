@@ -1,5 +1,6 @@
 //! rustls configuration (ring provider) for the server and the agent.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use rustls::RootCertStore;
@@ -8,6 +9,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 /// Why a TLS configuration could not be built.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TlsError {
     /// A PEM or DER input could not be read.
     #[error("TLS: {0}")]
@@ -59,11 +61,27 @@ impl ServerTls {
         Self::from_parts(chain, key)
     }
 
+    /// The PEM files of a certificate chain (server certificate first)
+    /// and of its private key (PKCS#8, PKCS#1 or SEC1), as `otrp tam
+    /// serve --tls-cert --tls-key` take them. The key's text is wiped from
+    /// memory once parsed.
+    pub fn from_pem_files(chain: &Path, key: &Path) -> Result<Self, TlsError> {
+        let chain_pem = read_pem(chain)?;
+        let key_pem = zeroize::Zeroizing::new(read_pem(key)?);
+        Self::from_pem(&chain_pem, &key_pem)
+    }
+
     /// A rustls configuration built by the caller (client authentication,
     /// session resumption, other protocol versions...). Its ALPN list should
     /// offer `http/1.1` or be empty.
     pub fn from_config(config: Arc<rustls::ServerConfig>) -> Self {
         ServerTls { config }
+    }
+
+    /// The rustls configuration, to serve other listeners of the same
+    /// program (the TAM's admin API) with the same identity.
+    pub fn rustls_config(&self) -> Arc<rustls::ServerConfig> {
+        self.config.clone()
     }
 
     fn from_parts(
@@ -79,6 +97,11 @@ impl ServerTls {
             config: Arc::new(config),
         })
     }
+}
+
+/// The text of a PEM file; errors name the file.
+pub(crate) fn read_pem(path: &Path) -> Result<String, TlsError> {
+    std::fs::read_to_string(path).map_err(|e| TlsError::Input(format!("{}: {e}", path.display())))
 }
 
 /// Reads every certificate of a PEM bundle.

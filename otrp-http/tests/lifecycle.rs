@@ -247,3 +247,89 @@ fn a_handler_failure_is_reported() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn tls_from_pem_files_and_the_agent_trusting_a_root_file() {
+    let kind = Kind::Ec;
+    let (chain, key, ca) = tls_identity_pem();
+    let files = TempDir::new("tls-files");
+    let (chain_path, key_path, ca_path) = (
+        files.path().join("tam.pem"),
+        files.path().join("tam.key"),
+        files.path().join("root.pem"),
+    );
+    std::fs::write(&chain_path, &chain).unwrap();
+    std::fs::write(&key_path, &key).unwrap();
+    std::fs::write(&ca_path, &ca).unwrap();
+
+    let tls = otrp_http::ServerTls::from_pem_files(&chain_path, &key_path).unwrap();
+    let app = Scripted::new(lifecycle(kind));
+    let config = otrp_http::ServerConfig {
+        tls: Some(tls),
+        ..test_config()
+    };
+    let server = start(kind, app.clone(), config);
+    let dir = TempDir::new("tls-files-device");
+    let mut device = Device::new(kind, dir.path());
+    let report = Agent::new(&server.url())
+        .unwrap()
+        .with_root_certificates_pem_file(&ca_path)
+        .unwrap()
+        .run_blocking(&mut device)
+        .unwrap();
+    check_exchange(&report, &device);
+
+    // Unusable files: clear errors naming the problem.
+    let missing = files.path().join("nope.pem");
+    let err = otrp_http::ServerTls::from_pem_files(&missing, &key_path).unwrap_err();
+    assert!(err.to_string().contains("nope.pem"), "{err}");
+    // The key file given as the certificate, and the reverse.
+    assert!(otrp_http::ServerTls::from_pem_files(&key_path, &key_path).is_err());
+    assert!(otrp_http::ServerTls::from_pem_files(&chain_path, &chain_path).is_err());
+    let err = Agent::new(&server.url())
+        .unwrap()
+        .with_root_certificates_pem_file(&key_path)
+        .unwrap_err();
+    assert!(matches!(err, AgentError::Tls(_)), "{err:?}");
+    assert!(matches!(
+        Agent::new(&server.url())
+            .unwrap()
+            .with_root_certificates_pem_file(&missing),
+        Err(AgentError::Tls(_))
+    ));
+    assert_eq!(app.finished_sessions(), ["completed"]);
+}
+
+#[test]
+fn a_retry_step_answers_503_and_the_same_answer_goes_on() {
+    // The app cannot take the step after GetDeviceState once per session
+    // (its database is away): 503 + Retry-After, the session stays where
+    // it was, and the same answer sent again goes on.
+    let kind = Kind::Ec;
+    let mut script = lifecycle(kind);
+    script.insert(1, otrp_http::Step::Retry);
+    let app = Scripted::new(script);
+    let server = start(kind, app.clone(), test_config());
+    // Without retries the agent reports the 503.
+    let dir = TempDir::new("retry-none");
+    let mut device = Device::new(kind, dir.path());
+    let err = Agent::new(&server.url())
+        .unwrap()
+        .run_blocking(&mut device)
+        .unwrap_err();
+    assert!(
+        matches!(err, AgentError::Status { status: 503, .. }),
+        "{err}"
+    );
+    // With one, it waits as told and sends the same answer again.
+    let dir = TempDir::new("retry-one");
+    let mut device = Device::new(kind, dir.path());
+    let report = Agent::new(&server.url())
+        .unwrap()
+        .with_retries(1)
+        .with_request_timeout(Duration::from_secs(30))
+        .run_blocking(&mut device)
+        .unwrap();
+    check_exchange(&report, &device);
+    assert!(report.exchanges[1].round_trip >= Duration::from_secs(1));
+}

@@ -127,8 +127,13 @@ fn the_end_of_an_exchange_is_an_empty_204_with_the_headers() {
     end.assert_security_headers();
     assert_eq!(app.finished_sessions(), ["completed"]);
     assert_eq!(server.session_count(), 0);
-    // The finished session's cookie is no longer valid.
-    assert_eq!(post(addr, Some(&id), &answer).status, 400);
+    // An identical duplicate of the last answer gets the same end; any
+    // other message for the finished session is refused.
+    let again = post(addr, Some(&id), &answer);
+    assert_eq!(again.status, 204);
+    again.assert_security_headers();
+    assert_eq!(post(addr, Some(&id), b"{}").status, 400);
+    assert_eq!(app.finished_sessions(), ["completed"]);
 }
 
 #[test]
@@ -218,27 +223,34 @@ fn messages_for_unknown_sessions_are_refused() {
 }
 
 #[test]
-fn a_message_the_tam_refuses_ends_that_session_only() {
+fn a_message_the_tam_refuses_leaves_the_session_waiting_for_the_real_answer() {
     let (server, app) = server_with(test_config());
     let addr = server.local_addr();
-    let broken = post(addr, None, b"").session_cookie().unwrap();
+    let first = post(addr, None, b"");
+    let id = first.session_cookie().unwrap();
     let other = post(addr, None, b"");
     let other_id = other.session_cookie().unwrap();
 
-    // Not an OTrP response at all, then a wrong media type.
-    let r = post(addr, Some(&broken), b"{\"hello\":\"tam\"}");
+    // Not an OTrP response at all: 400, but the session is not ended (a
+    // client holding a stolen cookie cannot end it).
+    let r = post(addr, Some(&id), b"{\"hello\":\"tam\"}");
     assert_eq!(r.status, 400);
     r.assert_security_headers();
-    assert_eq!(app.finished_sessions().len(), 1);
-    assert!(app.finished_sessions()[0].starts_with("refused: "));
+    assert!(app.finished_sessions().is_empty());
+    assert_eq!(server.session_count(), 2);
 
-    // The other session goes on to its next request.
+    // The real answer still goes through, on both sessions.
+    let dir = TempDir::new("refused");
+    let mut tee = open_tee(Kind::Ec, dir.path());
+    let answer = tee.handle(&first.body, now()).unwrap();
+    let next = post(addr, Some(&id), &answer);
+    assert_eq!(next.status, 200, "{}", String::from_utf8_lossy(&next.body));
     let dir = TempDir::new("refused-other");
     let mut tee = open_tee(Kind::Ec, dir.path());
     let answer = tee.handle(&other.body, now()).unwrap();
     let next = post(addr, Some(&other_id), &answer);
     assert_eq!(next.status, 200);
-    assert_eq!(server.session_count(), 1);
+    assert_eq!(server.session_count(), 2);
 }
 
 #[test]
@@ -315,27 +327,42 @@ fn a_silent_agent_is_timed_out_and_others_are_unaffected() {
 }
 
 #[test]
-fn the_number_of_sessions_is_bounded() {
+fn the_number_of_sessions_is_bounded_and_bound_sessions_are_never_evicted() {
     let config = ServerConfig {
         max_sessions: 2,
         ..test_config()
     };
-    let (server, _app) = server_with(config);
+    let (server, app) = server_with(config);
     let addr = server.local_addr();
     let a = post(addr, None, b"");
     let b = post(addr, None, b"");
     assert_eq!((a.status, b.status), (200, 200));
+    // Full: the oldest session without an authenticated answer makes room.
     let c = post(addr, None, b"");
-    assert_eq!(c.status, 503);
-    assert_eq!(c.header("retry-after"), Some("1"));
-    c.assert_security_headers();
+    assert_eq!(c.status, 200);
+    assert_eq!(app.finished_sessions(), ["evicted"]);
     assert_eq!(server.session_count(), 2);
-    // The sessions in place carry on.
-    let dir = TempDir::new("bounded");
+    // b and c get their device's answer: bound, never evicted.
+    for (i, r) in [&b, &c].into_iter().enumerate() {
+        let dir = TempDir::new(&format!("bounded-{i}"));
+        let mut tee = open_tee(Kind::Ec, dir.path());
+        let answer = tee.handle(&r.body, now()).unwrap();
+        let next = post(addr, Some(&r.session_cookie().unwrap()), &answer);
+        assert_eq!(next.status, 200);
+    }
+    let d = post(addr, None, b"");
+    assert_eq!(d.status, 503);
+    assert_eq!(d.header("retry-after"), Some("1"));
+    d.assert_security_headers();
+    assert_eq!(server.session_count(), 2);
+    // The evicted session is gone.
+    let dir = TempDir::new("bounded-a");
     let mut tee = open_tee(Kind::Ec, dir.path());
     let answer = tee.handle(&a.body, now()).unwrap();
-    let next = post(addr, Some(&a.session_cookie().unwrap()), &answer);
-    assert_eq!(next.status, 200);
+    assert_eq!(
+        post(addr, Some(&a.session_cookie().unwrap()), &answer).status,
+        400
+    );
 }
 
 #[test]

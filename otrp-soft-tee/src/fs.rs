@@ -14,6 +14,14 @@ pub trait Fs: Send + Sync {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
     /// Creates or truncates `path` and writes `data`.
     fn write(&self, path: &Path, data: &[u8]) -> io::Result<()>;
+    /// Appends `data` to the existing file `path` (a blob staged in
+    /// segments). The default reads the file and writes it back whole;
+    /// file systems override it.
+    fn append(&self, path: &Path, data: &[u8]) -> io::Result<()> {
+        let mut all = self.read(path)?;
+        all.extend_from_slice(data);
+        self.write(path, &all)
+    }
     /// Flushes a file's data to stable storage.
     fn fsync_file(&self, path: &Path) -> io::Result<()>;
     /// Atomically replaces `to` with `from`.
@@ -35,9 +43,36 @@ impl Fs for StdFs {
         fs::read(path)
     }
 
+    /// Every file of the storage is a secret (sealed data, the sealing
+    /// key): created mode 0600, and an existing file with a wider mode is
+    /// narrowed before anything is written to it.
     fn write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
-        let mut f = fs::File::create(path)?;
-        f.write_all(data)
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+            options.mode(0o600);
+            let f = options.open(path)?;
+            if f.metadata()?.permissions().mode() & 0o077 != 0 {
+                f.set_permissions(fs::Permissions::from_mode(0o600))?;
+            }
+            let mut f = f;
+            f.write_all(data)
+        }
+        #[cfg(not(unix))]
+        {
+            let mut f = options.open(path)?;
+            f.write_all(data)
+        }
+    }
+
+    /// Appends to a file [`StdFs::write`] created (mode 0600 already).
+    fn append(&self, path: &Path, data: &[u8]) -> io::Result<()> {
+        fs::OpenOptions::new()
+            .append(true)
+            .open(path)?
+            .write_all(data)
     }
 
     fn fsync_file(&self, path: &Path) -> io::Result<()> {
@@ -68,9 +103,9 @@ impl Fs for StdFs {
     }
 }
 
-/// A file system that crashes at the `fail_at`-th write, fsync or rename
-/// (counting from 0): that operation fails (a write leaves the first half of
-/// its data behind, a torn write) and so does every later write, fsync,
+/// A file system that crashes at the `fail_at`-th write, append, fsync or
+/// rename (counting from 0): that operation fails (a write or append leaves
+/// the first half of its data behind, a torn write) and so does every later write, fsync,
 /// rename or removal, as if the device had lost power. Reads keep working.
 #[derive(Clone, Debug)]
 pub struct FaultyFs {
@@ -87,7 +122,7 @@ impl FaultyFs {
         }
     }
 
-    /// How many writes, fsyncs and renames were attempted so far.
+    /// How many writes, appends, fsyncs and renames were attempted so far.
     pub fn operations(&self) -> usize {
         self.ops.load(Ordering::SeqCst)
     }
@@ -129,6 +164,15 @@ impl Fs for FaultyFs {
             return Err(crash());
         }
         StdFs.write(path, data)
+    }
+
+    fn append(&self, path: &Path, data: &[u8]) -> io::Result<()> {
+        if self.step()? {
+            let half = data.get(..data.len() / 2).unwrap_or_default();
+            StdFs.append(path, half)?;
+            return Err(crash());
+        }
+        StdFs.append(path, data)
     }
 
     fn fsync_file(&self, path: &Path) -> io::Result<()> {

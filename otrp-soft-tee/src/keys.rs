@@ -35,6 +35,14 @@ impl SoftIdentity {
         key_pkcs8: &[u8],
     ) -> Result<Self, SoftTeeError> {
         let key = provider.key_loader.private_key_from_pkcs8_der(key_pkcs8)?;
+        // A key beside the wrong certificate would sign what no TAM
+        // verifies: refuse it here (issue 14).
+        let certified = provider
+            .key_loader
+            .public_key_from_spki_der(&otrp_core::pki::spki_of_certificate(&cert)?)?;
+        if key.public_key().is_some_and(|k| k != certified) {
+            return Err(SoftTeeError::KeyMismatch);
+        }
         Ok(SoftIdentity { cert, cacerts, key })
     }
 

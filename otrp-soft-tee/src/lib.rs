@@ -7,13 +7,19 @@
 //! - [`SoftIdentity`]: the TEE key (PKCS#8) with its certificate chain.
 //! - [`SoftSpAik`]: SP AIKs on P-256, kept as PKCS#8 in sealed storage.
 //! - [`SoftStorage`]: a directory written atomically (temporary file,
-//!   fsync, rename, fsync the directory), every file sealed with
+//!   fsync, rename, fsync the directory; a streamed TA staged in sealed
+//!   segments before the commit that names it), every file sealed with
 //!   AES-256-GCM under a device storage key, so TA binaries and
 //!   personalization data are never on disk in plaintext.
-//! - [`SoftTaPlatform`]: TA images are flattened-JSON JWS objects signed by
-//!   the SP's key over the TA code ([`sign_ta_image`]), checked against the
-//!   SD's SP certificates; `encrypted_ta` is AES-256-CBC.
+//! - [`SoftTaPlatform`]: TA images are single-signature flattened-JSON JWS
+//!   objects signed by the SP's key over the TA code, their protected
+//!   header naming the TA's `taid`, `taversion` and optional `taname`
+//!   ([`sign_ta_image`], [`verify_ta_image`]), checked against the SD's SP
+//!   certificates, streamed chunk by chunk (the streaming TA hook) or whole;
+//!   `encrypted_ta` is AES-256-CBC.
 //! - [`SoftFirmware`]: optional firmware attestation signing the `tid`.
+//! - [`DirLock`]: the OS lock that keeps concurrent processes from
+//!   interleaving their requests on one state directory.
 //! - [`FaultyFs`]: a file system that crashes at a chosen write, fsync or
 //!   rename, for crash-safety tests.
 //!
@@ -44,24 +50,31 @@
 #![deny(missing_docs)]
 
 mod fs;
+mod image;
 mod keys;
+mod lock;
 mod storage;
+mod stream;
 mod ta;
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use otrp_core::crypto::{CryptoError, Provider};
 use otrp_core::pki::PkiError;
 use otrp_core::tee::{Clock, StorageError, Tee, TeeConfig, TeeError, TeeHooks};
 
 pub use fs::{FaultyFs, Fs, StdFs};
+pub use image::{TaImageInfo, sign_ta_image, ta_code, verify_ta_image};
 pub use keys::{SoftFirmware, SoftIdentity, SoftSpAik};
+pub use lock::{DirLock, LockError, LockMode};
 pub use storage::SoftStorage;
-pub use ta::{SoftTaPlatform, encrypt_ta_data, sign_ta_image, ta_code};
+pub use ta::{SoftTaPlatform, encrypt_ta_data};
 
 /// Why the soft TEE could not be set up.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SoftTeeError {
     /// A key or certificate file could not be read.
     #[error("I/O: {0}")]
@@ -78,7 +91,20 @@ pub enum SoftTeeError {
     /// The agent could not open.
     #[error(transparent)]
     Tee(#[from] TeeError),
+    /// The TEE certificate does not parse.
+    #[error("TEE certificate: {0}")]
+    Certificate(#[from] otrp_core::pki::CertError),
+    /// The private key is not the one the TEE certificate certifies.
+    #[error("the TEE private key does not match the TEE certificate")]
+    KeyMismatch,
+    /// The state directory is locked by another process, or cannot be.
+    #[error(transparent)]
+    Lock(#[from] LockError),
 }
+
+/// How long [`open`] waits for another process to release the directory
+/// unless [`SoftTeeOptions::lock_wait`] says otherwise.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(30);
 
 /// Options of [`open`].
 #[derive(Default)]
@@ -91,6 +117,16 @@ pub struct SoftTeeOptions {
     pub fs: Option<Arc<dyn Fs>>,
     /// A clock for `Tee::handle_now`.
     pub clock: Option<Box<dyn Clock>>,
+    /// Open for reading only: the directory is locked shared, nothing is
+    /// written, and a request that would commit fails.
+    pub read_only: bool,
+    /// How long to wait for another process holding the directory
+    /// ([`DEFAULT_LOCK_WAIT`] when `None`; zero fails at once).
+    pub lock_wait: Option<Duration>,
+    /// Install TAs through the whole-image TA hooks instead of the
+    /// streaming one ([`SoftTaPlatform::whole_image`]): the path of a
+    /// vendor that does not stream.
+    pub whole_ta_hooks: bool,
 }
 
 impl std::fmt::Debug for SoftTeeOptions {
@@ -98,11 +134,18 @@ impl std::fmt::Debug for SoftTeeOptions {
         f.debug_struct("SoftTeeOptions")
             .field("firmware", &self.firmware)
             .field("max_bytes", &self.max_bytes)
+            .field("read_only", &self.read_only)
+            .field("lock_wait", &self.lock_wait)
+            .field("whole_ta_hooks", &self.whole_ta_hooks)
             .finish_non_exhaustive()
     }
 }
 
-/// Opens a soft TEE whose state lives in `dir` (created if needed).
+/// Opens a soft TEE whose state lives in `dir` (created if needed, unless
+/// read-only). The directory is locked ([`DirLock`]: exclusively, shared
+/// when read-only) until the returned [`Tee`] drops, so concurrent
+/// processes take turns; one that waits longer than the options' lock wait
+/// gets [`LockError::InUse`].
 pub fn open(
     dir: &Path,
     config: TeeConfig,
@@ -111,7 +154,15 @@ pub fn open(
     options: SoftTeeOptions,
 ) -> Result<Tee, SoftTeeError> {
     let fs = options.fs.unwrap_or_else(|| Arc::new(StdFs));
-    let mut storage = SoftStorage::open(dir, fs, provider)?;
+    let wait = options.lock_wait.unwrap_or(DEFAULT_LOCK_WAIT);
+    let mut storage = if options.read_only {
+        let lock = DirLock::acquire(dir, LockMode::Shared, wait)?;
+        SoftStorage::open_read_only(dir, fs, provider)?.with_lock(lock)
+    } else {
+        std::fs::create_dir_all(dir)?;
+        let lock = DirLock::acquire(dir, LockMode::Exclusive, wait)?;
+        SoftStorage::open(dir, fs, provider)?.with_lock(lock)
+    };
     if let Some(max) = options.max_bytes {
         storage = storage.with_max_bytes(max);
     }
@@ -119,7 +170,11 @@ pub fn open(
         identity: Box::new(identity),
         sp_aik: Box::new(SoftSpAik::new(provider)),
         storage: Box::new(storage),
-        ta: Box::new(SoftTaPlatform),
+        ta: Box::new(if options.whole_ta_hooks {
+            SoftTaPlatform::whole_image()
+        } else {
+            SoftTaPlatform::default()
+        }),
         firmware: options
             .firmware
             .map(|f| Box::new(f) as Box<dyn otrp_core::tee::Firmware>),

@@ -2,6 +2,11 @@
 //! and the state after a refused request is unchanged (SDs, TAs, SP AIKs,
 //! blobs; only the rid/tid is recorded against replay).
 
+// The RustCrypto target. `tee_errors_aws_lc.rs` and `tee_errors_composed.rs` include this
+// file as a module; the support module builds everything with the provider
+// named at the root of the running target (`crate::provider_under_test`).
+otrp_test_support::provider_under_test!(rustcrypto);
+
 mod support;
 
 use std::sync::Arc;
@@ -13,14 +18,19 @@ use otrp_core::tee::{Tee, TeeState};
 use otrp_soft_tee::{FaultyFs, SoftFirmware, SoftTeeOptions};
 use support::*;
 
-/// The SD/TA part of the state.
+/// The SD/TA part of the state, with the TA anti-rollback floors.
 fn registry(
     tee: &Tee,
 ) -> (
     Vec<otrp_core::tee::SdRecord>,
     Vec<otrp_core::tee::SpAikRecord>,
+    Vec<otrp_core::tee::TaFloor>,
 ) {
-    (tee.state().sds.clone(), tee.state().sp_aiks.clone())
+    (
+        tee.state().sds.clone(),
+        tee.state().sp_aiks.clone(),
+        tee.state().ta_floors.clone(),
+    )
 }
 
 /// A TEE with one SD "sd1" (SP "sp1") holding TA "ta1", and its TAM.
@@ -31,7 +41,7 @@ fn setup(kind: Kind) -> (TempDir, Tee, Tam) {
     tam.query(&mut tee);
     let req = tam.create_sd("sp1", "sd1");
     tam.send(&mut tee, &req).pass();
-    let image = ta_image(kind, b"code", "t");
+    let image = ta_image(kind, "ta1", 1, b"code", "t");
     let req = tam.install_ta("sp1", "sd1", "ta1", &image, None);
     tam.send(&mut tee, &req).pass();
     (dir, tee, tam)
@@ -188,12 +198,17 @@ fn sd_codes() {
 fn ta_codes() {
     let kind = Kind::Ec;
     let (_d, mut tee, mut tam) = setup(kind);
-    let image = ta_image(kind, b"code", "t");
+    let image = ta_image(kind, "ta1", 2, b"code", "t");
     let req = tam.install_ta("sp1", "sd1", "ta1", &image, None);
     refused(&mut tee, &mut tam, &req, ErrorCode::TaAlreadyInstalled);
     // Signed by a key that is not an SP certificate of the SD.
     let other = private_key(kind, "tam");
-    let bad = otrp_soft_tee::sign_ta_image(b"code", None, other.as_ref(), kind.alg(), &provider())
+    let info = otrp_soft_tee::TaImageInfo {
+        taid: "ta2".into(),
+        version: 1,
+        taname: None,
+    };
+    let bad = otrp_soft_tee::sign_ta_image(b"code", &info, other.as_ref(), kind.alg(), &provider())
         .unwrap();
     let req = tam.install_ta("sp1", "sd1", "ta2", &bad, None);
     refused(&mut tee, &mut tam, &req, ErrorCode::TaInvalid);
@@ -240,11 +255,13 @@ fn tam_not_trusted() {
 fn tam_not_authorized() {
     let kind = Kind::Rsa;
     let (_d, mut tee, mut tam) = setup(kind);
-    // Another TAM (tamid from a registeredID) cannot touch tam's SD.
+    // Another TAM (tamid from a registeredID) cannot touch tam's SD: SD
+    // names are scoped to their TAM, so for it there is no such SD
+    // (tee_protocol.rs checks that nothing else reveals it).
     let mut other = Tam::named(kind, "tam-rid", "tam-rid-good.der");
     other.query(&mut tee);
     let req = other.delete_ta("sd1", "ta1");
-    refused(&mut tee, &mut other, &req, ErrorCode::TamNotAuthorized);
+    refused(&mut tee, &mut other, &req, ErrorCode::SdNotFound);
     // A tamid claim that is not the signer's.
     let mut c = tam.create_sd_content("sp1", "sd5");
     c.tamid = "https://tam.example.org/tam3".into();
@@ -330,7 +347,81 @@ fn tee_fail_and_resource_full() {
             ..Default::default()
         },
     );
-    let image = ta_image(kind, &[0x55; 8192], "big");
+    let image = ta_image(kind, "big", 1, &[0x55; 8192], "big");
     let req = tam.install_ta("sp1", "sd1", "big", &image, None);
     refused(&mut tee, &mut tam, &req, ErrorCode::TeeResourceFull);
+}
+
+/// Issue 18 item 3: an SP-signed image installs only under the taid it was
+/// signed for, by InstallTA and UpdateTA alike (before, the TEE installed
+/// any SP-signed TA under whatever taid the command named).
+#[test]
+fn an_image_signed_for_another_taid_is_refused() {
+    let kind = Kind::Ec;
+    let (_d, mut tee, mut tam) = setup(kind);
+    let for_ta1 = ta_image(kind, "ta1", 5, b"code of ta1", "t");
+    let req = tam.install_ta("sp1", "sd1", "ta2", &for_ta1, None);
+    refused(&mut tee, &mut tam, &req, ErrorCode::TaInvalid);
+    let for_ta2 = ta_image(kind, "ta2", 5, b"code of ta2", "t");
+    let req = tam.update_ta("sp1", "sd1", "ta1", Some(&for_ta2), None);
+    refused(&mut tee, &mut tam, &req, ErrorCode::TaInvalid);
+    // The right taid installs.
+    let req = tam.install_ta("sp1", "sd1", "ta2", &for_ta2, None);
+    tam.send(&mut tee, &req).pass();
+}
+
+/// Issue 17: a TA refused on the streaming path (untrusted signer, another
+/// taid, a version at the anti-rollback floor, a quota too small) leaves no
+/// staged blob behind and changes nothing: only the key, the state and the
+/// blobs the state names are in the directory.
+#[test]
+fn a_refused_streamed_ta_leaves_nothing_staged() {
+    let kind = Kind::Ec;
+    let (d, mut tee, mut tam) = setup(kind);
+    let files = |tee: &Tee| {
+        let n = std::fs::read_dir(d.path()).unwrap().count();
+        assert_eq!(n, 2 + tee.state().blobs().len(), "stray files");
+    };
+    files(&tee);
+    let other = private_key(kind, "tam");
+    let info = otrp_soft_tee::TaImageInfo {
+        taid: "ta2".into(),
+        version: 1,
+        taname: None,
+    };
+    let code = vec![0x42; 200_000];
+    let bad = otrp_soft_tee::sign_ta_image(&code, &info, other.as_ref(), kind.alg(), &provider())
+        .unwrap();
+    let req = tam.install_ta("sp1", "sd1", "ta2", &bad, None);
+    refused(&mut tee, &mut tam, &req, ErrorCode::TaInvalid);
+    files(&tee);
+    let for_ta1 = ta_image(kind, "ta1", 7, &code, "t");
+    let req = tam.install_ta("sp1", "sd1", "ta2", &for_ta1, None);
+    refused(&mut tee, &mut tam, &req, ErrorCode::TaInvalid);
+    files(&tee);
+    let old = ta_image(kind, "ta1", 1, &code, "t");
+    let req = tam.update_ta("sp1", "sd1", "ta1", Some(&old), None);
+    refused(&mut tee, &mut tam, &req, ErrorCode::TaInvalid);
+    files(&tee);
+    drop(tee);
+    let mut tee = open_tee_with(
+        kind,
+        d.path(),
+        config(kind),
+        SoftTeeOptions {
+            max_bytes: Some(100_000),
+            ..Default::default()
+        },
+    );
+    let big = ta_image(kind, "big", 1, &code, "big");
+    let req = tam.install_ta("sp1", "sd1", "big", &big, None);
+    refused(&mut tee, &mut tam, &req, ErrorCode::TeeResourceFull);
+    files(&tee);
+    // And a good one streams in.
+    let good = ta_image(kind, "ta2", 1, &code, "t");
+    drop(tee);
+    let mut tee = open_tee(kind, d.path());
+    let req = tam.install_ta("sp1", "sd1", "ta2", &good, None);
+    tam.send(&mut tee, &req).pass();
+    files(&tee);
 }

@@ -1,6 +1,11 @@
 //! Success paths of all seven commands through the soft TEE, with the RSA
 //! and the EC hierarchies of test-pki, and rollback after an update.
 
+// The RustCrypto target. `tee_lifecycle_aws_lc.rs` and `tee_lifecycle_composed.rs` include this
+// file as a module; the support module builds everything with the provider
+// named at the root of the running target (`crate::provider_under_test`).
+otrp_test_support::provider_under_test!(rustcrypto);
+
 mod support;
 
 use otrp_core::message::{Base64Bytes, ErrorCode, SdChanges};
@@ -10,7 +15,7 @@ use support::*;
 fn ta_blob(tee: &Tee, sd: &str, taid: &str) -> (Vec<u8>, Option<Vec<u8>>) {
     let rec = tee
         .state()
-        .sd(sd)
+        .sd(TAMID, sd)
         .unwrap()
         .tas
         .iter()
@@ -56,8 +61,8 @@ fn lifecycle(kind: Kind) {
     let c = tam.send(&mut tee, &req).pass().content.clone().unwrap();
     assert_ne!(c["teespaik"].as_str().unwrap(), aik1);
     assert_eq!(c["teespaiktype"], "ECC");
-    assert!(tee.state().sd("sd2b").is_some() && tee.state().sd("sd2").is_none());
-    assert_eq!(tee.state().sd("sd2b").unwrap().spcerts.len(), 2);
+    assert!(tee.state().sd(TAMID, "sd2b").is_some() && tee.state().sd(TAMID, "sd2").is_none());
+    assert_eq!(tee.state().sd(TAMID, "sd2b").unwrap().spcerts.len(), 2);
 
     // DeleteSD of an empty SD; the SP keeps its AIK (sd1 remains).
     let req = tam.delete_sd("sd2b", None);
@@ -65,21 +70,28 @@ fn lifecycle(kind: Kind) {
     assert_eq!(tee.state().sp_aiks.len(), 1);
 
     // InstallTA with personalization data.
-    let image = ta_image(kind, b"ta code v1", "Wallet");
+    let image = ta_image(kind, "ta1", 1, b"ta code v1", "Wallet");
     let req = tam.install_ta("sp1", "sd1", "ta1", &image, Some(b"pdata v1"));
     tam.send(&mut tee, &req).pass();
     let listed = &tam.dsi.as_ref().unwrap().tee.sdlist.sd[0].talist;
     assert_eq!(listed[0].taid, "ta1");
     assert_eq!(listed[0].taname.as_deref(), Some("Wallet"));
     assert_eq!(
+        listed[0].version,
+        Some(1),
+        "taversion from the signed image"
+    );
+    assert_eq!(
         ta_blob(&tee, "sd1", "ta1"),
         (b"ta code v1".to_vec(), Some(b"pdata v1".to_vec()))
     );
 
     // UpdateTA of the binary only: pdata is kept.
-    let image2 = ta_image(kind, b"ta code v2", "Wallet");
+    let image2 = ta_image(kind, "ta1", 2, b"ta code v2", "Wallet");
     let req = tam.update_ta("sp1", "sd1", "ta1", Some(&image2), None);
     tam.send(&mut tee, &req).pass();
+    let listed = &tam.dsi.as_ref().unwrap().tee.sdlist.sd[0].talist;
+    assert_eq!(listed[0].version, Some(2));
     assert_eq!(
         ta_blob(&tee, "sd1", "ta1"),
         (b"ta code v2".to_vec(), Some(b"pdata v1".to_vec()))
@@ -115,6 +127,7 @@ fn lifecycle(kind: Kind) {
     // last SD takes its AIK along, and no blob is left behind.
     let req = tam.delete_ta("sd1", "ta1");
     tam.send(&mut tee, &req).pass();
+    let image = ta_image(kind, "ta2", 1, b"ta2 code", "Other");
     let req = tam.install_ta("sp1", "sd1", "ta2", &image, None);
     tam.send(&mut tee, &req).pass();
     let req = tam.delete_sd("sd1", None);
@@ -127,14 +140,79 @@ fn lifecycle(kind: Kind) {
     let blobs = std::fs::read_dir(dir.path())
         .unwrap()
         .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .starts_with("blob-")
+            let name = e.as_ref().unwrap().file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("blob-") || name.starts_with("segs-")
         })
         .count();
     assert_eq!(blobs, 0);
+}
+
+/// A state written before blobs were sealed in segments: every blob sealed
+/// whole as `blob-<id>` (IV, AES-256-GCM ciphertext, tag; the file name as
+/// additional data). It is still read and kept by the open's garbage
+/// collection, and its SP AIK still unwraps the next TA key.
+#[test]
+fn blobs_sealed_whole_are_still_read() {
+    use otrp_core::crypto::{ContentAlg, SecretBytes};
+    let kind = Kind::Ec;
+    let dir = TempDir::new("whole-blobs");
+    let mut tam = Tam::new(kind);
+    let before = {
+        let mut tee = open_tee(kind, dir.path());
+        tam.query(&mut tee);
+        let req = tam.create_sd("sp1", "sd1");
+        tam.send(&mut tee, &req).pass();
+        let image = ta_image(kind, "ta1", 1, b"ta code v1", "Wallet");
+        let req = tam.install_ta("sp1", "sd1", "ta1", &image, Some(b"pdata v1"));
+        tam.send(&mut tee, &req).pass();
+        let before = ta_blob(&tee, "sd1", "ta1");
+        let key = SecretBytes::new(std::fs::read(dir.path().join("storage.key")).unwrap());
+        let cipher = provider().content_cipher(ContentAlg::A256Gcm).unwrap();
+        for id in tee.state().blobs() {
+            let name = format!("blob-{}", id.0);
+            let mut sealed = tee
+                .hooks()
+                .storage
+                .read_blob(&id)
+                .unwrap()
+                .as_bytes()
+                .to_vec();
+            let iv = [7u8; 12];
+            let tag = cipher
+                .encrypt(&key, &iv, name.as_bytes(), &mut sealed)
+                .unwrap();
+            sealed.splice(0..0, iv);
+            sealed.extend_from_slice(&tag);
+            std::fs::write(dir.path().join(&name), sealed).unwrap();
+            std::fs::remove_file(dir.path().join(format!("segs-{}", id.0))).unwrap();
+        }
+        before
+    };
+    let files = |prefix: &str| {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(prefix)
+            })
+            .count()
+    };
+    assert_eq!((files("blob-"), files("segs-")), (3, 0), "AIK, TA, pdata");
+    let mut tee = open_tee(kind, dir.path());
+    assert_eq!(files("blob-"), 3);
+    assert_eq!(ta_blob(&tee, "sd1", "ta1"), before);
+    // The SP AIK sealed whole still unwraps the next TA key.
+    let image = ta_image(kind, "ta1", 2, b"ta code v2", "Wallet");
+    let req = tam.update_ta("sp1", "sd1", "ta1", Some(&image), Some(b"pdata v2"));
+    tam.send(&mut tee, &req).pass();
+    assert_eq!(
+        ta_blob(&tee, "sd1", "ta1"),
+        (b"ta code v2".to_vec(), Some(b"pdata v2".to_vec()))
+    );
 }
 
 #[test]
@@ -157,7 +235,7 @@ fn ta_data_is_encrypted_at_rest() {
     let req = tam.create_sd("sp1", "sd1");
     tam.send(&mut tee, &req).pass();
     let code = b"PLAINTEXT-TA-CODE-MARKER".repeat(4);
-    let image = ta_image(kind, &code, "t");
+    let image = ta_image(kind, "ta1", 1, &code, "t");
     let req = tam.install_ta(
         "sp1",
         "sd1",
@@ -194,8 +272,10 @@ fn signer_cache_lets_requests_omit_x5c() {
     assert_eq!(r.tbs["signerreq"], true);
     tam2.send_x5c = false;
     let req = tam2.create_sd("sp1", "sd1");
+    // No cached signer verifies: the signer is unknown (the TAM then sends
+    // x5c again, 7.4.1).
     tam2.send(&mut tee2, &req)
-        .fails_with(ErrorCode::RequestInvalid);
+        .fails_with(ErrorCode::TamNotTrusted);
 }
 
 #[test]

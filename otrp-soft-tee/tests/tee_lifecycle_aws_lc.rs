@@ -1,5 +1,7 @@
-//! `tee_lifecycle.rs`, unchanged, against the aws-lc provider:
-//! `support::provider()` picks it for targets named `*_aws_lc`.
+//! `tee_lifecycle.rs`, unchanged, against the aws-lc provider,
+//! named here explicitly (`docs/testing.md`).
+
+otrp_test_support::provider_under_test!(aws_lc);
 
 #[path = "tee_lifecycle.rs"]
 mod lifecycle;

@@ -12,8 +12,8 @@
 //! |---|---|---|
 //! | [`TeeIdentity`] | TEE certificate chain, signing, CEK unwrapping | 4.3, 9.2.1.2 |
 //! | [`SpAikKeys`] | SP AIK generation, TA key unwrapping | 7.8.1, 9.3.1.1 |
-//! | [`SecureStorage`] | state document + blobs, atomic commits | 9.2, 9.3, 14.10 |
-//! | [`TaPlatform`] | TA data decryption, TA signature check | 9.3.1 |
+//! | [`SecureStorage`] | state document + blobs, atomic commits (large blobs staged in pieces: [`BlobWriter`]) | 9.2, 9.3, 14.10 |
+//! | [`TaPlatform`] | TA data decryption, TA signature check (whole, or streamed in chunks: [`TaStream`]) | 9.3.1 |
 //! | [`Firmware`] | firmware signed data over the `tid` (optional) | 9.1.3 |
 //! | [`Clock`] | the time for certificate and OCSP checks | 9.1.2 |
 //!
@@ -119,13 +119,68 @@
 //!     }
 //! }
 //! ```
+//!
+//! The streaming TA hook (optional): the decrypted TA reaches the platform
+//! in chunks, checked with a signature digest fed as it arrives, and is
+//! staged in storage chunk by chunk ([`SecureStorage::stage_blob`]), so a
+//! TEE never holds the decrypted image whole (docs/porting-a-tee.md):
+//!
+//! ```
+//! use otrp_core::crypto::{HashedMessage, JwsAlg, Provider, SecretBytes, SignedMessage};
+//! use otrp_core::message::TaEncAlg;
+//! use otrp_core::pki::UnixTime;
+//! use otrp_tee_traits::{TaError, TaPlatform, TaStream, VerifiedTa};
+//!
+//! /// An image format "header || code || signature" whose signature covers
+//! /// the header and the code (made up: use your TEE's own).
+//! struct Check<'a> {
+//!     provider: &'a Provider,
+//!     sp_certs: &'a [&'a [u8]],
+//!     message: SignedMessage,
+//! }
+//!
+//! impl TaStream for Check<'_> {
+//!     fn update(&mut self, chunk: &[u8]) -> Result<(), TaError> {
+//!         // Parse as bytes arrive; feed the signed bytes to the digest and
+//!         // keep only what is small (a header, the trailing signature).
+//!         self.message.update(chunk);
+//!         Ok(())
+//!     }
+//!     fn finish(self: Box<Self>) -> Result<VerifiedTa, TaError> {
+//!         let _done: HashedMessage = self.message.finish();
+//!         // For each SP certificate of `self.sp_certs`: its key, then
+//!         // `_done.verify(&key, signature)`; the first that verifies is
+//!         // the `signer`.
+//!         let _ = (self.provider, self.sp_certs);
+//!         Err(TaError::UntrustedSigner)
+//!     }
+//! }
+//!
+//! struct MyTas;
+//! impl TaPlatform for MyTas {
+//!     fn decrypt_ta_data(&self, _: TaEncAlg, _: &SecretBytes, _: &[u8; 16], _: &[u8])
+//!         -> Result<SecretBytes, TaError> { Err(TaError::Decrypt) }
+//!     fn verify_ta(&self, _: &Provider, _: &str, _: &[u8], _: &[&[u8]], _: UnixTime)
+//!         -> Result<VerifiedTa, TaError> { Err(TaError::UntrustedSigner) }
+//!     fn begin_ta<'a>(&'a self, provider: &'a Provider, _taid: &'a str,
+//!                     sp_certs: &'a [&'a [u8]], _now: UnixTime)
+//!                     -> Option<Box<dyn TaStream + 'a>> {
+//!         let message = SignedMessage::new(provider, JwsAlg::Es256).ok()?;
+//!         Some(Box::new(Check { provider, sp_certs, message }))
+//!     }
+//!     fn decrypt_ta_blocks(&self, _alg: TaEncAlg, _key: &SecretBytes, _iv: &[u8; 16],
+//!                          _blocks: &mut [u8]) -> Result<(), TaError> {
+//!         Err(TaError::Decrypt) // AES-256-CBC without padding, on the device's engine
+//!     }
+//! }
+//! ```
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub use otrp_core::crypto::{CekDecrypter, JwsSigner, PrivateKey, SecureRandom};
 pub use otrp_core::tee::{
-    BlobId, Clock, Commit, Firmware, FirmwareError, HookError, NewSpAik, SecureStorage, SpAikKeys,
-    StorageError, TaError, TaPlatform, Tee, TeeConfig, TeeError, TeeFault, TeeHooks, TeeIdentity,
-    TeeState, VerifiedTa,
+    BlobId, BlobWriter, Clock, Commit, Firmware, FirmwareError, HookError, NewSpAik, SecureStorage,
+    SpAikKeys, StorageError, TaError, TaPlatform, TaStream, Tee, TeeConfig, TeeError, TeeFault,
+    TeeHooks, TeeIdentity, TeeState, VerifiedTa,
 };

@@ -130,7 +130,8 @@ impl CertSpec {
                 p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
             }
             Profile::Tam(tamid) => {
-                p.is_ca = IsCa::ExplicitNoCa;
+                p.is_ca = IsCa::NoCa;
+                p.custom_extensions.extend(end_entity_extensions(spki));
                 p.key_usages = signing;
                 match tamid {
                     TamIdSan::Uri(uri) => {
@@ -139,12 +140,13 @@ impl CertSpec {
                         p.subject_alt_names = vec![SanType::URI(uri)];
                     }
                     TamIdSan::RegisteredId(dotted) => {
-                        p.custom_extensions = vec![registered_id_san(dotted)?];
+                        p.custom_extensions.push(registered_id_san(dotted)?);
                     }
                 }
             }
             Profile::Tee => {
-                p.is_ca = IsCa::ExplicitNoCa;
+                p.is_ca = IsCa::NoCa;
+                p.custom_extensions.extend(end_entity_extensions(spki));
                 p.key_usages = vec![
                     KeyUsagePurpose::DigitalSignature,
                     match key_type {
@@ -154,17 +156,37 @@ impl CertSpec {
                 ];
             }
             Profile::Sp | Profile::Tfw => {
-                p.is_ca = IsCa::ExplicitNoCa;
+                p.is_ca = IsCa::NoCa;
+                p.custom_extensions.extend(end_entity_extensions(spki));
                 p.key_usages = signing;
             }
             Profile::OcspResponder => {
-                p.is_ca = IsCa::ExplicitNoCa;
+                p.is_ca = IsCa::NoCa;
+                p.custom_extensions.extend(end_entity_extensions(spki));
                 p.key_usages = signing;
                 p.extended_key_usages = vec![ExtendedKeyUsagePurpose::OcspSigning];
             }
         }
         Ok(p)
     }
+}
+
+/// BasicConstraints of an end entity, critical: `SEQUENCE {}`, the DER of
+/// `cA FALSE` (a DEFAULT value is omitted, X.690 11.5). rcgen's
+/// `IsCa::ExplicitNoCa` encodes `BOOLEAN FALSE` explicitly, which is BER
+/// that strict parsers refuse (issue 14).
+/// With `IsCa::NoCa` rcgen writes no subjectKeyIdentifier either, so it is
+/// added here (the same key identifier, RFC 5280 4.2.1.2).
+fn end_entity_extensions(spki: &[u8]) -> [CustomExtension; 2] {
+    let mut basic = CustomExtension::from_oid_content(&[2, 5, 29, 19], vec![0x30, 0x00]);
+    basic.set_criticality(true);
+    let id = key_id(spki);
+    let mut ski = vec![0x04, id.len() as u8];
+    ski.extend_from_slice(&id);
+    [
+        basic,
+        CustomExtension::from_oid_content(&[2, 5, 29, 14], ski),
+    ]
 }
 
 /// A subjectAltName extension holding one registeredID (rcgen's SanType has

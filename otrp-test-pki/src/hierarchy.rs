@@ -94,6 +94,7 @@ impl Slot {
 
 /// Builds a [`TestPki`]: key type, validity, tamid, and any keys to reuse.
 #[derive(Debug)]
+#[must_use = "a TestPkiBuilder builds nothing until `build` is called"]
 pub struct TestPkiBuilder {
     key_type: KeyType,
     not_before: UnixTime,

@@ -44,6 +44,7 @@ mod cert;
 mod hierarchy;
 mod key;
 mod ocsp;
+mod tls;
 
 pub use cert::{Cert, CertSpec, Profile, TamIdSan};
 pub use hierarchy::{
@@ -53,9 +54,11 @@ pub use key::{Key, KeyType};
 pub use ocsp::{CertIdHash, CrlReason, DEFAULT_VALIDITY_SECS, OcspResponseBuilder, OcspStatus};
 /// rcgen, for [`CertSpec::to_params`] / [`Cert::issue_params`].
 pub use rcgen;
+pub use tls::{TlsIdentity, tls_server_identity};
 
 /// What can go wrong while generating or writing a test PKI.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A private key could not be loaded or encoded.
     #[error("private key: {0}")]

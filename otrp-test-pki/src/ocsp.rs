@@ -83,6 +83,7 @@ impl CertIdHash {
 /// thisUpdate, SHA-256 CertID, signed by the issuing CA (which must hold its
 /// key), no certificates included, responderID byName.
 #[derive(Clone, Debug)]
+#[must_use = "an OcspResponseBuilder signs nothing until `build` is called"]
 pub struct OcspResponseBuilder<'a> {
     cert: &'a [u8],
     issuer: &'a Cert,

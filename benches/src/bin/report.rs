@@ -112,23 +112,34 @@ fn main() {
             .flatten()
             .filter_map(|e| serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok())
             .collect();
-        rows.sort_by_key(|v| (v["provider"].to_string(), v["size_mib"].as_u64()));
+        rows.sort_by_key(|v| {
+            (
+                v["provider"].to_string(),
+                v["hooks"].to_string(),
+                v["size_mib"].as_u64(),
+            )
+        });
         println!();
         println!(
-            "| InstallTA peak heap | TA image | request | peak heap | × TA | allocations | target | met |"
+            "| InstallTA peak heap (storage on disk) | TA image | request | peak heap | × TA | written to disk | allocations | target | met |"
         );
-        println!("|---|---:|---:|---:|---:|---:|---|---|");
+        println!("|---|---:|---:|---:|---:|---:|---:|---|---|");
         for v in rows {
             let ratio = v["ratio"].as_f64().unwrap_or(f64::NAN);
+            let hooks = v["hooks"].as_str().unwrap_or("default");
+            // Issue 17: at most 2 x the TA with the whole-image hooks, 1.5 x
+            // plus a constant with the streaming one.
+            let limit = if hooks == "streaming" { 1.5 } else { 2.0 };
             println!(
-                "| {}/{} MiB | {} B | {} B | {} B | {ratio:.2} | {} | ≤ 3× | {} |",
+                "| {}/{hooks}/{} MiB | {} B | {} B | {} B | {ratio:.2} | {} B | {} | ≤ {limit} × | {} |",
                 v["provider"].as_str().unwrap_or(""),
                 v["size_mib"],
                 v["ta_bytes"],
                 v["request_bytes"],
                 v["peak_bytes"],
+                v["disk_bytes"],
                 v["allocations"],
-                if ratio <= 3.0 { "yes" } else { "no" }
+                if ratio <= limit { "yes" } else { "no" }
             );
         }
     }

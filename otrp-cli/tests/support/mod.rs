@@ -1,6 +1,8 @@
 //! Running the `otrp` binary, and a TAM (otrp-core's session) built from
 //! the files `otrp pki init` writes, to drive `otrp tee handle`.
 #![allow(dead_code)]
+// A test crate exports nothing: `pub` here means "for the test files".
+#![allow(unreachable_pub)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -139,6 +141,56 @@ pub fn pki(dir: &Path) -> PathBuf {
     let p = dir.join("pki");
     otrp_p(&[&"pki", &"init", &p], b"").ok();
     p
+}
+
+/// A device of the PKI `pki`: its identity issued as `name`
+/// (`otrp pki issue --role tee`) and its TEE initialised in `dir/name`
+/// (`otrp tee init --device`); returns the state directory.
+pub fn device(pki: &Path, dir: &Path, name: &str) -> PathBuf {
+    otrp_p(
+        &[&"pki", &"issue", &pki, &"--role", &"tee", &"--name", &name],
+        b"",
+    )
+    .ok();
+    let state = dir.join(name);
+    let out = otrp_p(
+        &[
+            &"tee",
+            &"init",
+            &"--pki",
+            &pki,
+            &"--state",
+            &state,
+            &"--device",
+            &name,
+        ],
+        b"",
+    )
+    .ok();
+    assert!(out.contains("initialised"), "{out}");
+    state
+}
+
+/// `otrp ta build`: the SP of `pki` signs `code` as TA `taid` at
+/// `version` into `out`.
+pub fn ta_build(pki: &Path, taid: &str, version: &str, code: &Path, out: &Path) -> Run {
+    otrp_p(
+        &[
+            &"ta",
+            &"build",
+            &"--pki",
+            &pki,
+            &"--taid",
+            &taid,
+            &"--version",
+            &version,
+            &"--code",
+            &code,
+            &"--out",
+            &out,
+        ],
+        b"",
+    )
 }
 
 /// The TAM of a PKI directory, with an OCSP response from `otrp pki ocsp`.

@@ -28,8 +28,8 @@
 //! A TEE that cannot answer gets the TAM an `OTrPBrokerError`:
 //!
 //! ```
-//! use otrp_core::broker::{Answer, Broker, EndpointError, TaQuery, TeeEndpoint};
-//! use otrp_core::message::{ErrorCode, Limits};
+//! use otrp_core::broker::{Answer, Broker, EndpointError, TeeEndpoint};
+//! use otrp_core::message::{ErrorCode, Limits, TaQuery};
 //! use otrp_core::pki::UnixTime;
 //!
 //! /// A TEE driver that is always busy.
@@ -52,8 +52,9 @@
 //! assert_eq!(error.errcode, ErrorCode::AgentTeeBusy);
 //! assert!(answer.bytes().starts_with(br#"{"OTrPBrokerError":"#));
 //! ```
-
-mod ta_info;
+//!
+//! [`TaInformationTbs`]: crate::message::TaInformationTbs
+//! [`verify_ta_information`]: crate::message::verify_ta_information
 
 use alloc::boxed::Box;
 use alloc::string::{String, ToString};
@@ -61,21 +62,17 @@ use alloc::vec::Vec;
 
 use serde_json::Value;
 
-use crate::jose::Jws;
 use crate::message::{
-    BrokerError, Direction, Envelope, ErrorCode, GetDeviceStateResponse, Limits, MessageId,
-    MessageKind, parse_request,
+    BrokerError, Direction, Envelope, EnvelopeRef, ErrorCode, GetDeviceStateResponse, Limits,
+    MessageId, MessageKind, TaInfoError, TaQuery, parse_request,
 };
 use crate::pki::UnixTime;
-
-pub use ta_info::{
-    TA_INFORMATION, TA_INFORMATION_TBS, TA_QUERY, TaInfoError, TaInformationTbs, TaQuery,
-    sign_ta_information, verify_ta_information,
-};
+use crate::tee::Tee;
 
 /// Why a TEE gave no answer to the broker. Each becomes an
 /// `OTrPBrokerError` (section 10, Type 2).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EndpointError {
     /// The TEE is processing another request (`ERR_AGENT_TEE_BUSY`).
     #[error("the TEE is busy")]
@@ -128,9 +125,24 @@ impl<T: TeeEndpoint + ?Sized> TeeEndpoint for Box<T> {
     }
 }
 
+/// The agent as a broker endpoint: requests go to [`Tee::handle`] (a
+/// [`crate::tee::TeeFault`] is [`EndpointError::CannotAnswer`]), TA queries to
+/// [`Tee::ta_information`].
+impl TeeEndpoint for Tee {
+    fn process(&mut self, request: &[u8], now: UnixTime) -> Result<Vec<u8>, EndpointError> {
+        self.handle(request, now)
+            .map_err(|_| EndpointError::CannotAnswer)
+    }
+
+    fn ta_information(&mut self, query: &TaQuery, now: UnixTime) -> Result<Vec<u8>, EndpointError> {
+        Tee::ta_information(self, query, now).map_err(EndpointError::Query)
+    }
+}
+
 /// Why the broker could not deliver a message; the reason behind an
 /// `OTrPBrokerError` answer.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum BrokerFailure {
     /// The message is not an OTrP request envelope.
     #[error("not an OTrP request: {0}")]
@@ -160,6 +172,7 @@ pub enum BrokerFailure {
 /// What [`Broker::process`] did with a message; [`Answer::bytes`] is what
 /// the Client Application forwards to the TAM.
 #[derive(Clone, Debug, PartialEq)]
+#[must_use = "the answer is the message to forward to the TAM"]
 pub enum Answer {
     /// A single TEE's response message.
     Tee {
@@ -226,8 +239,9 @@ pub fn routing_info(message: &[u8], limits: &Limits) -> Result<RoutingInfo, Brok
     Ok(routing_of(&env))
 }
 
-fn routing_of(env: &Envelope) -> RoutingInfo {
-    let payload = Jws::parse_json(&env.jws_bytes())
+fn routing_of(env: &EnvelopeRef<'_>) -> RoutingInfo {
+    let payload = env
+        .parse_jws()
         .and_then(|jws| jws.unverified_payload())
         .ok();
     let value: Option<Value> = payload.and_then(|p| serde_json::from_slice(&p).ok());

@@ -10,10 +10,9 @@ use alloc::boxed::Box;
 
 use super::traits::CekDecrypter;
 use super::{
-    AgreementParams, Cek, ContentAlg, CryptoError, JwsAlg, JwsSigner, KeyAlg, KeyKind, KeyLoader,
-    PrivateKey, PublicKey, SecureRandom,
+    AgreementParams, Cek, ContentAlg, CryptoError, JwsAlg, JwsSigner, KeyAlg, KeyComponents,
+    KeyKind, KeyLoader, PrivateKey, PublicKey, SecureRandom,
 };
-use crate::jose::Jwk;
 
 /// One key held by two backends: [`JwsSigner`] goes to `signer`,
 /// [`CekDecrypter`] to `decrypter`. Both must be the same key (as
@@ -131,10 +130,13 @@ impl KeyLoader for ComposedKeyLoader {
         )
     }
 
-    fn private_key_from_jwk(&self, jwk: &Jwk) -> Result<Box<dyn PrivateKey>, CryptoError> {
+    fn private_key_from_components(
+        &self,
+        key: &KeyComponents,
+    ) -> Result<Box<dyn PrivateKey>, CryptoError> {
         Self::combine(
-            self.signing.private_key_from_jwk(jwk),
-            self.decrypting.private_key_from_jwk(jwk),
+            self.signing.private_key_from_components(key),
+            self.decrypting.private_key_from_components(key),
         )
     }
 
@@ -194,7 +196,10 @@ mod tests {
                 None => Ok(Box::new(Fake(self.0))),
             }
         }
-        fn private_key_from_jwk(&self, _: &Jwk) -> Result<Box<dyn PrivateKey>, CryptoError> {
+        fn private_key_from_components(
+            &self,
+            _: &KeyComponents,
+        ) -> Result<Box<dyn PrivateKey>, CryptoError> {
             self.private_key_from_pkcs8_der(&[])
         }
         fn public_key_from_spki_der(&self, _: &[u8]) -> Result<PublicKey, CryptoError> {

@@ -3,8 +3,12 @@
 /// Why a cryptographic operation did not succeed. Deliberately coarse where
 /// detail would help an attacker: every decryption failure is [`Decrypt`].
 ///
+/// Non-exhaustive: a backend may need a new reason (a hardware token, a
+/// policy refusal) without breaking callers' matches.
+///
 /// [`Decrypt`]: CryptoError::Decrypt
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CryptoError {
     /// The provider or key does not implement this algorithm (the protocol
     /// answers ERR_UNSUPPORTED_CRYPTO_ALG).

@@ -37,13 +37,21 @@ pub struct RsaPublicKey {
 
 impl RsaPublicKey {
     /// Builds a key from big-endian modulus and exponent, stripping leading
-    /// zeros. Refuses an empty, even or tiny modulus and an even or one-valued
-    /// exponent; size policy (2048 bits and up) is the caller's.
+    /// zeros. Refuses an empty, even or tiny modulus, a modulus with the ROCA
+    /// fingerprint (CVE-2017-15361, [`has_roca_fingerprint`]) and an even or
+    /// one-valued exponent; size policy (2048 bits and up) is the caller's.
+    /// Every RSA public key of every backend (JWK, SPKI, certificate,
+    /// private key) is built here, so each of them refuses a ROCA key.
+    ///
+    /// [`has_roca_fingerprint`]: super::has_roca_fingerprint
     pub fn new(n: &[u8], e: &[u8]) -> Result<Self, CryptoError> {
         let n = strip_leading_zeros(n);
         let e = strip_leading_zeros(e);
         let odd = |v: &[u8]| v.last().is_some_and(|b| b & 1 == 1);
         if n.len() < 64 || !odd(n) || !odd(e) || e == [1] || e.len() > 8 {
+            return Err(CryptoError::InvalidKey);
+        }
+        if super::has_roca_fingerprint(n) {
             return Err(CryptoError::InvalidKey);
         }
         Ok(Self {
@@ -196,6 +204,61 @@ impl fmt::Debug for SecretBytes {
 
 /// A content encryption key.
 pub type Cek = SecretBytes;
+
+/// A private key as its components: what a JWK (RFC 7518 section 6) and
+/// any other key format reduce to, for
+/// [`KeyLoader::private_key_from_components`](super::KeyLoader::private_key_from_components).
+/// Secret members are zeroized on drop and redacted in debug output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyComponents {
+    /// An RSA private key.
+    Rsa(RsaKeyComponents),
+    /// An elliptic-curve private key: the public point and the scalar `d`
+    /// (big-endian, the curve's field length).
+    Ec {
+        /// The public key, which must match `d`.
+        public: EcPublicKey,
+        /// The private scalar.
+        d: SecretBytes,
+    },
+    /// A symmetric key (a key-encryption key for A128KW / A256KW).
+    Symmetric(SecretBytes),
+}
+
+/// The members of an RSA private key (RFC 7518 section 6.3.2), big-endian.
+/// Only `d` is required; a backend that needs the primes or the CRT values
+/// refuses a key without them, and one that is given them checks them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RsaKeyComponents {
+    /// The public key (modulus and exponent).
+    pub public: RsaPublicKey,
+    /// The private exponent.
+    pub d: SecretBytes,
+    /// The first prime factor.
+    pub p: Option<SecretBytes>,
+    /// The second prime factor.
+    pub q: Option<SecretBytes>,
+    /// The first factor's CRT exponent.
+    pub dp: Option<SecretBytes>,
+    /// The second factor's CRT exponent.
+    pub dq: Option<SecretBytes>,
+    /// The first CRT coefficient.
+    pub qi: Option<SecretBytes>,
+}
+
+impl RsaKeyComponents {
+    /// All five of `p`, `q`, `dp`, `dq`, `qi`, or `None` if any is absent.
+    pub fn crt(&self) -> Option<[&SecretBytes; 5]> {
+        Some([
+            self.p.as_ref()?,
+            self.q.as_ref()?,
+            self.dp.as_ref()?,
+            self.dq.as_ref()?,
+            self.qi.as_ref()?,
+        ])
+    }
+}
 
 /// The key a CEK is wrapped to: a recipient's public key, or a shared
 /// symmetric key for A128KW / A256KW.

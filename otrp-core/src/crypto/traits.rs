@@ -8,11 +8,12 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
+use zeroize::Zeroizing;
+
 use super::{
-    AgreementParams, Cek, ContentAlg, CryptoError, EncryptionKey, HashAlg, JwsAlg, KeyAlg, KeyKind,
-    PublicKey, WrappedCek,
+    AgreementParams, Cek, ContentAlg, CryptoError, EncryptionKey, HashAlg, JwsAlg, KeyAlg,
+    KeyComponents, KeyKind, PublicKey, Verified, WrappedCek,
 };
-use crate::jose::Jwk;
 
 /// A cryptographically secure random source.
 pub trait SecureRandom: Send + Sync {
@@ -26,6 +27,40 @@ pub trait Digest: Send + Sync {
     fn algorithm(&self) -> HashAlg;
     /// The digest of `data`.
     fn digest(&self, data: &[u8]) -> Vec<u8>;
+    /// A digest computed over data fed in pieces (a large signed message
+    /// is hashed where it lies, never copied into one buffer). The default
+    /// collects the pieces and calls [`Digest::digest`]; backends with an
+    /// incremental hash override it.
+    fn start(&self) -> Box<dyn DigestContext + '_> {
+        Box::new(CollectingDigest {
+            digest: self,
+            data: Zeroizing::new(Vec::new()),
+        })
+    }
+}
+
+/// A digest in progress ([`Digest::start`]).
+pub trait DigestContext {
+    /// Hashes the next piece.
+    fn update(&mut self, data: &[u8]);
+    /// The digest of all the pieces.
+    fn finish(self: Box<Self>) -> Vec<u8>;
+}
+
+/// [`Digest::start`] of a backend without an incremental hash.
+struct CollectingDigest<'a, D: ?Sized> {
+    digest: &'a D,
+    data: Zeroizing<Vec<u8>>,
+}
+
+impl<D: Digest + ?Sized> DigestContext for CollectingDigest<'_, D> {
+    fn update(&mut self, data: &[u8]) {
+        self.data.extend_from_slice(data);
+    }
+
+    fn finish(self: Box<Self>) -> Vec<u8> {
+        self.digest.digest(&self.data)
+    }
 }
 
 /// Verification of one JWS algorithm with a public key.
@@ -36,6 +71,22 @@ pub trait SignatureVerifier: Send + Sync {
     /// A key of the wrong kind is [`CryptoError::KeyMismatch`]; any other
     /// failure is [`CryptoError::BadSignature`].
     fn verify(&self, key: &PublicKey, message: &[u8], signature: &[u8]) -> Result<(), CryptoError>;
+    /// Whether [`SignatureVerifier::verify_prehashed`] is implemented. The
+    /// streamed verification ([`super::SignedMessage`]) hashes the message
+    /// in pieces when it is, and collects it whole for
+    /// [`SignatureVerifier::verify`] when not (ring has no prehashed
+    /// verification).
+    fn verifies_prehashed(&self) -> bool {
+        false
+    }
+    /// Checks `signature` over the message whose digest (with the
+    /// algorithm's own hash, [`JwsAlg::hash`]) is `digest`. A digest of the
+    /// wrong length is [`CryptoError::BadSignature`]. Not implemented by
+    /// default ([`CryptoError::Unsupported`]).
+    fn verify_prehashed(&self, key: &PublicKey, digest: &[u8], signature: &[u8]) -> Verified {
+        let _ = (key, digest, signature);
+        Err(CryptoError::Unsupported("prehashed signature verification"))
+    }
 }
 
 /// Signing with a private key. Implemented by a backend's software keys and,
@@ -129,8 +180,12 @@ pub trait ContentCipher: Send + Sync {
 pub trait KeyLoader: Send + Sync {
     /// A private key from PKCS#8 DER (RSA, P-256 or P-384).
     fn private_key_from_pkcs8_der(&self, der: &[u8]) -> Result<Box<dyn PrivateKey>, CryptoError>;
-    /// A private key from a JWK (`kty` RSA or EC with `d`, or `oct`).
-    fn private_key_from_jwk(&self, jwk: &Jwk) -> Result<Box<dyn PrivateKey>, CryptoError>;
+    /// A private key from its components (RSA, EC or symmetric). A JWK
+    /// converts into them (`Jwk::load_private_key` does both steps).
+    fn private_key_from_components(
+        &self,
+        key: &KeyComponents,
+    ) -> Result<Box<dyn PrivateKey>, CryptoError>;
     /// A public key from a DER SubjectPublicKeyInfo.
     fn public_key_from_spki_der(&self, der: &[u8]) -> Result<PublicKey, CryptoError>;
 }

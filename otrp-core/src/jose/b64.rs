@@ -1,32 +1,173 @@
 //! Base64url (RFC 7515 section 2, no padding) and standard base64 (for
-//! `x5c`), both strict: padding where none belongs, stray characters and
-//! non-canonical trailing bits are errors, never panics.
+//! `x5c` and OTrP's BASE64 members), both strict: padding where none
+//! belongs, stray characters and non-canonical trailing bits are errors,
+//! never panics.
+//!
+//! Two decoders, chosen by what the text holds:
+//!
+//! - [`decode_url`] and [`decode_std`] run in constant time (`base64ct`):
+//!   for secrets (JWK private members, keys, CEKs), whose decoding must not
+//!   leak through timing. They are the default.
+//! - [`decode_url_public`], [`decode_std_public`] and
+//!   [`decode_std_in_place`] are table-driven (the `base64` crate, about 4
+//!   times fewer instructions; `docs/performance.md`): only for data that
+//!   is public anyway (JWS payloads and signatures, protected headers,
+//!   ciphertexts, certificates).
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64ct::{Base64, Base64UrlUnpadded, Encoding};
 
 use super::JoseError;
 
-/// Encodes bytes as unpadded base64url.
+/// Encodes bytes as unpadded base64url (constant time: the bytes may be a
+/// secret).
 pub fn encode_url(data: &[u8]) -> String {
     Base64UrlUnpadded::encode_string(data)
 }
 
-/// Decodes strict unpadded base64url; `what` names the field in the error.
+/// Decodes strict unpadded base64url in constant time (secrets); `what`
+/// names the field in the error.
 pub fn decode_url(text: &str, what: &'static str) -> Result<Vec<u8>, JoseError> {
     Base64UrlUnpadded::decode_vec(text).map_err(|_| JoseError::Base64(what))
 }
 
-/// Encodes bytes as padded standard base64 (as `x5c` requires).
+/// Decodes strict unpadded base64url of public data (not constant time).
+pub fn decode_url_public(text: &str, what: &'static str) -> Result<Vec<u8>, JoseError> {
+    URL_SAFE_NO_PAD
+        .decode(text)
+        .map_err(|_| JoseError::Base64(what))
+}
+
+/// Checks that `text` is strict unpadded base64url, as [`decode_url`]
+/// would, without decoding it: the alphabet, the length, and zero trailing
+/// bits in the last character. Public data only (not constant time).
+pub fn check_url(text: &str, what: &'static str) -> Result<(), JoseError> {
+    let bytes = text.as_bytes();
+
+    // The bits of the last character that a canonical encoding leaves zero.
+    let spare_bits = match bytes.len() % 4 {
+        0 => 0,
+        2 => 0b1111,
+        3 => 0b11,
+        _ => return Err(JoseError::Base64(what)),
+    };
+    if !is_url_alphabet(bytes) {
+        return Err(JoseError::Base64(what));
+    }
+    let last = bytes.last().map_or(0, |&b| sextet(b));
+    if last & spare_bits != 0 {
+        return Err(JoseError::Base64(what));
+    }
+    Ok(())
+}
+
+/// Whether every byte of `bytes` is a base64url character (a piece of a
+/// longer text; [`check_url`] checks a whole one). Without an early exit,
+/// so that the loop has no branch per byte (public data only).
+pub fn is_url_alphabet(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .fold(true, |ok, &b| ok & URL_ALPHABET[usize::from(b)])
+}
+
+/// Which bytes are base64url characters.
+static URL_ALPHABET: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
+        b += 1;
+    }
+    t
+};
+
+/// The 6-bit value of a base64url character (already checked).
+fn sextet(b: u8) -> u8 {
+    match b {
+        b'A'..=b'Z' => b - b'A',
+        b'a'..=b'z' => b - b'a' + 26,
+        b'0'..=b'9' => b - b'0' + 52,
+        b'-' => 62,
+        _ => 63,
+    }
+}
+
+/// Encodes bytes as padded standard base64 (as `x5c` requires; constant
+/// time).
 pub fn encode_std(data: &[u8]) -> String {
     Base64::encode_string(data)
 }
 
-/// Decodes strict padded standard base64; `what` names the field in the error.
+/// Decodes strict padded standard base64 in constant time (secrets, such
+/// as PEM private keys); `what` names the field in the error.
 pub fn decode_std(text: &str, what: &'static str) -> Result<Vec<u8>, JoseError> {
     Base64::decode_vec(text).map_err(|_| JoseError::Base64(what))
+}
+
+/// Decodes strict padded standard base64 of public data (not constant time).
+pub fn decode_std_public(text: &str, what: &'static str) -> Result<Vec<u8>, JoseError> {
+    STANDARD.decode(text).map_err(|_| JoseError::Base64(what))
+}
+
+/// Input characters decoded per step of the in-place decoders: a multiple
+/// of 4, so that only the last step can hold padding.
+const IN_PLACE_CHUNK: usize = 4096;
+
+/// Decodes the strict padded standard base64 (public data) at `buf[span]`
+/// in place: the decoded bytes replace the text from `span.start`, and
+/// their length is returned. The bytes after the decoded ones up to
+/// `span.end` are left unspecified. No allocation: the output never
+/// overtakes the input (3 bytes out for 4 in), so each chunk of text is
+/// copied to the stack and decoded behind it.
+pub fn decode_std_in_place(
+    buf: &mut [u8],
+    span: core::ops::Range<usize>,
+    what: &'static str,
+) -> Result<usize, JoseError> {
+    decode_in_place(&STANDARD, buf, span, what)
+}
+
+/// [`decode_std_in_place`] for strict unpadded base64url (public data).
+pub fn decode_url_in_place(
+    buf: &mut [u8],
+    span: core::ops::Range<usize>,
+    what: &'static str,
+) -> Result<usize, JoseError> {
+    decode_in_place(&URL_SAFE_NO_PAD, buf, span, what)
+}
+
+fn decode_in_place(
+    engine: &base64::engine::GeneralPurpose,
+    buf: &mut [u8],
+    span: core::ops::Range<usize>,
+    what: &'static str,
+) -> Result<usize, JoseError> {
+    let err = || JoseError::Base64(what);
+    if span.end > buf.len() || span.start > span.end {
+        return Err(err());
+    }
+    let mut chunk = [0u8; IN_PLACE_CHUNK];
+    let mut read = span.start;
+    let mut written = span.start;
+    while read < span.end {
+        let n = (span.end - read).min(IN_PLACE_CHUNK);
+        let text = chunk.get_mut(..n).ok_or_else(err)?;
+        text.copy_from_slice(buf.get(read..read + n).ok_or_else(err)?);
+        // Only the last chunk may be short or padded: the engine checks
+        // padding and trailing bits at the end of each input it is given.
+        if read + n < span.end && text.contains(&b'=') {
+            return Err(err());
+        }
+        let out = buf.get_mut(written..read + n).ok_or_else(err)?;
+        written += engine.decode_slice(&*text, out).map_err(|_| err())?;
+        read += n;
+    }
+    Ok(written - span.start)
 }
 
 #[cfg(test)]
@@ -35,20 +176,100 @@ mod tests {
 
     #[test]
     fn url_round_trip_and_strictness() {
-        assert_eq!(decode_url("Zm9v", "t").unwrap(), b"foo");
+        for decode in [decode_url, decode_url_public] {
+            assert_eq!(decode("Zm9v", "t").unwrap(), b"foo");
+            // Padding, the standard alphabet, whitespace and a non-canonical
+            // final character are all refused.
+            for bad in ["Zm9vYg==", "+/8", "Zm9v YQ", "Zm9vYh", "Z", "Zm9\u{e9}"] {
+                assert!(decode(bad, "t").is_err(), "{bad}");
+            }
+        }
         assert_eq!(encode_url(&[0xfb, 0xff]), "-_8");
-        // Padding, the standard alphabet, whitespace and a non-canonical
-        // final character are all refused.
-        for bad in ["Zm9vYg==", "+/8", "Zm9v YQ", "Zm9vYh", "Z", "Zm9\u{e9}"] {
-            assert!(decode_url(bad, "t").is_err(), "{bad}");
+    }
+
+    #[test]
+    fn check_url_agrees_with_decoding() {
+        let data: Vec<u8> = (0..=255u8).collect();
+        for len in 0..40 {
+            let text = encode_url(&data[len * 3..len * 3 + len]);
+            assert!(check_url(&text, "t").is_ok(), "{text}");
+        }
+        let mut cases: Vec<String> = ["Zm9vYg==", "+/8", "Zm9v YQ", "Zm9vYh", "Z", "Zm9\u{e9}"]
+            .iter()
+            .map(|s| String::from(*s))
+            .collect();
+        // Every last character after two and three full ones.
+        for c in (0..=127u8).map(char::from) {
+            cases.push(alloc::format!("Zm{c}"));
+            cases.push(alloc::format!("Zm9{c}"));
+        }
+        for text in cases {
+            assert_eq!(
+                check_url(&text, "t").is_ok(),
+                decode_url(&text, "t").is_ok(),
+                "{text:?}"
+            );
         }
     }
 
     #[test]
     fn std_requires_padding_and_canonical_bits() {
-        assert_eq!(decode_std("Zm9vYg==", "t").unwrap(), b"foob");
-        for bad in ["Zm9vYg", "Zm9vYh==", "-_8="] {
-            assert!(decode_std(bad, "t").is_err(), "{bad}");
+        for decode in [decode_std, decode_std_public] {
+            assert_eq!(decode("Zm9vYg==", "t").unwrap(), b"foob");
+            for bad in ["Zm9vYg", "Zm9vYh==", "-_8=", "Zm9v\nYg=="] {
+                assert!(decode(bad, "t").is_err(), "{bad}");
+            }
         }
+    }
+
+    #[test]
+    fn fast_and_constant_time_decoders_agree() {
+        let data: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+        for len in [0, 1, 2, 3, 4, 5, 997, 1000] {
+            let part = &data[..len];
+            let url = encode_url(part);
+            assert_eq!(
+                decode_url_public(&url, "t").unwrap(),
+                decode_url(&url, "t").unwrap()
+            );
+            let std = encode_std(part);
+            assert_eq!(decode_std_public(&std, "t").unwrap(), part);
+            assert_eq!(decode_std(&std, "t").unwrap(), part);
+        }
+    }
+
+    #[test]
+    fn in_place_decoding_matches_and_is_strict() {
+        let data: Vec<u8> = (0..20_000u32).map(|i| (i * 7 + i / 13) as u8).collect();
+        for len in [0, 1, 2, 3, 3071, 3072, 3073, 9000, 20_000] {
+            let text = encode_std(&data[..len]);
+            let mut buf = [b"xx".as_slice(), text.as_bytes(), b"yy"].concat();
+            let n = decode_std_in_place(&mut buf, 2..2 + text.len(), "t").unwrap();
+            assert_eq!(&buf[2..2 + n], &data[..len]);
+            assert_eq!(&buf[..2], b"xx");
+            assert_eq!(&buf[buf.len() - 2..], b"yy");
+        }
+        // Padding inside, a bad character at a chunk boundary, a bad length,
+        // non-canonical bits and a span outside the buffer are all refused.
+        let text = encode_std(&data[..9000]);
+        let mut bad = text.clone().into_bytes();
+        bad[IN_PLACE_CHUNK - 1] = b'=';
+        assert!(decode_std_in_place(&mut bad, 0..text.len(), "t").is_err());
+        let mut bad = text.clone().into_bytes();
+        bad[IN_PLACE_CHUNK] = b'-';
+        assert!(decode_std_in_place(&mut bad, 0..text.len(), "t").is_err());
+        let mut bad = text.into_bytes();
+        assert!(decode_std_in_place(&mut bad, 0..5, "t").is_err());
+        // base64url in place, with a short last chunk.
+        let url = encode_url(&data[..5000]);
+        let mut buf = url.clone().into_bytes();
+        let n = decode_url_in_place(&mut buf, 0..url.len(), "t").unwrap();
+        assert_eq!(&buf[..n], &data[..5000]);
+        let mut buf = encode_std(&data[..5000]).into_bytes();
+        let len = buf.len();
+        assert!(decode_url_in_place(&mut buf, 0..len, "t").is_err());
+        assert!(decode_std_in_place(&mut bad, 0..100_000, "t").is_err());
+        let mut bad = b"Zm9vYh==".to_vec();
+        assert!(decode_std_in_place(&mut bad, 0..8, "t").is_err());
     }
 }

@@ -6,6 +6,7 @@ use crate::crypto::CryptoError;
 
 /// Why a JWS or JWE was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum JoseError {
     /// A member is not valid base64url (or base64, for `x5c`).
     #[error("invalid base64 in {0}")]

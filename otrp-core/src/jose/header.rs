@@ -104,6 +104,7 @@ impl Header {
     }
 
     /// Builder form of [`Header::set`].
+    #[must_use]
     pub fn with(mut self, name: &str, value: impl Into<Value>) -> Self {
         self.set(name, value);
         self
@@ -283,7 +284,7 @@ impl<'a> JointHeader<'a> {
         list.iter()
             .map(|v| {
                 let text = v.as_str().ok_or(JoseError::InvalidHeader("x5c"))?;
-                b64::decode_std(text, "x5c").or_else(|_| b64::decode_url(text, "x5c"))
+                b64::decode_std_public(text, "x5c").or_else(|_| b64::decode_url_public(text, "x5c"))
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Some)
@@ -312,7 +313,7 @@ impl<'a> JointHeader<'a> {
     pub fn party_info(&self) -> Result<AgreementParams, JoseError> {
         let bytes = |name: &'static str| -> Result<Option<Vec<u8>>, JoseError> {
             self.str(name)?
-                .map(|s| b64::decode_url(s, name))
+                .map(|s| b64::decode_url_public(s, name))
                 .transpose()
         };
         Ok(AgreementParams {

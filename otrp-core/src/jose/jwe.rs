@@ -1,6 +1,11 @@
 //! JSON Web Encryption (RFC 7516) in compact, flattened JSON and general JSON
 //! serialization. OTrP encrypts message content, the DSI and TA keys this way
 //! (spec 7.5); the TEE answers in general JSON with the TAM as recipient.
+//!
+//! Built JWEs have the layout of spec 7.5: `enc` in the protected header,
+//! `alg` and `epk` in the recipient's own header. Parsing accepts any
+//! placement RFC 7516 allows (the earlier otrp layout put a single
+//! recipient's parameters in the protected header), with disjoint names.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -78,6 +83,7 @@ impl JwePolicy<'static> {
 /// Builds a JWE: content algorithm, headers and recipients, then
 /// [`JweBuilder::encrypt`].
 #[derive(Debug)]
+#[must_use = "a JweBuilder encrypts nothing until `encrypt` is called"]
 pub struct JweBuilder<'k> {
     enc: ContentAlg,
     protected: Header,
@@ -85,6 +91,7 @@ pub struct JweBuilder<'k> {
     recipients: Vec<(KeyAlg, EncryptionKey<'k>, Header)>,
     aad: Option<Vec<u8>>,
     cek: Option<Cek>,
+    protected_recipient: bool,
 }
 
 impl<'k> JweBuilder<'k> {
@@ -108,11 +115,23 @@ impl<'k> JweBuilder<'k> {
         self
     }
 
-    /// Adds a recipient. With a single recipient its `alg` and `header`
-    /// parameters go into the protected header (as compact serialization
-    /// needs); with several, into each recipient's own header.
+    /// Adds a recipient. Its `alg`, its `epk` (ECDH-ES) and the parameters
+    /// of `header` go into the recipient's own unprotected header, `enc`
+    /// into the protected one: the layout of OTrP (spec 7.5 and the samples
+    /// of its Appendix A) and of RFC 7516 Appendix A.4. See
+    /// [`JweBuilder::protected_recipient`] for the compact serialization.
     pub fn recipient(mut self, alg: KeyAlg, key: EncryptionKey<'k>, header: Header) -> Self {
         self.recipients.push((alg, key, header));
+        self
+    }
+
+    /// Puts the one recipient's `alg`, `epk` and header parameters into
+    /// the protected header instead of its own: the layout the compact
+    /// serialization needs (RFC 7516 section 7.1; [`Jwe::to_compact`]
+    /// refuses any other) and the one RFC 7520's examples use. With more
+    /// than one recipient, [`JweBuilder::encrypt`] refuses it.
+    pub fn protected_recipient(mut self) -> Self {
+        self.protected_recipient = true;
         self
     }
 
@@ -132,10 +151,16 @@ impl<'k> JweBuilder<'k> {
             recipients,
             aad,
             cek: given_cek,
+            protected_recipient,
         } = self;
         let single = recipients.len() == 1;
         if recipients.is_empty() {
             return Err(JoseError::InvalidConstruction("a JWE needs a recipient"));
+        }
+        if protected_recipient && !single {
+            return Err(JoseError::InvalidConstruction(
+                "only a single recipient can be in the protected header",
+            ));
         }
         if !single
             && recipients
@@ -172,18 +197,15 @@ impl<'k> JweBuilder<'k> {
             if !alg.key_kind().admits(key.kind()) {
                 return Err(JoseError::KeyMismatch(alg.name()));
             }
-            // One recipient: its parameters live in the protected header (as
-            // compact serialization needs); several: in their own headers.
-            let mut own = if single {
+            let mut own = if protected_recipient {
                 protected = with_alg_first(protected, alg.name());
                 protected.extend_from(&header);
-                Header::new()
+                None
             } else {
-                with_alg_first(header, alg.name())
+                Some(with_alg_first(header, alg.name()))
             };
-            let own_ref = (!single).then_some(&own);
             let params =
-                JointHeader::new(&protected, unprotected.as_ref(), own_ref)?.party_info()?;
+                JointHeader::new(&protected, unprotected.as_ref(), own.as_ref())?.party_info()?;
             let wrapped = provider.key_encrypter(alg)?.encrypt_cek(
                 key,
                 enc,
@@ -192,15 +214,17 @@ impl<'k> JweBuilder<'k> {
                 provider.secure_random,
             )?;
             if let Some(epk) = &wrapped.epk {
-                let target = if single { &mut protected } else { &mut own };
+                let target = match own.as_mut() {
+                    Some(own) => own,
+                    None => &mut protected,
+                };
                 set_epk(target, epk)?;
             }
             if direct {
                 cek = Some(wrapped.cek.clone());
             }
-            let header = (!single).then_some(own);
             out_recipients.push(JweRecipient {
-                header,
+                header: own,
                 encrypted_key: wrapped.encrypted_key,
             });
         }
@@ -255,6 +279,7 @@ impl Jwe {
             unprotected: None,
             recipients: Vec::new(),
             aad: None,
+            protected_recipient: false,
         }
     }
 
@@ -294,10 +319,11 @@ impl Jwe {
         let protected = if protected_b64.is_empty() {
             Header::new()
         } else {
-            Header::from_json(&b64::decode_url(&protected_b64, "protected")?)?
+            Header::from_json(&b64::decode_url_public(&protected_b64, "protected")?)?
         };
-        let decode_opt =
-            |v: Option<String>, name| v.map_or(Ok(Vec::new()), |s| b64::decode_url(&s, name));
+        let decode_opt = |v: Option<String>, name| {
+            v.map_or(Ok(Vec::new()), |s| b64::decode_url_public(&s, name))
+        };
         let recipients = match (raw.recipients, raw.header, raw.encrypted_key) {
             (Some(list), None, None) => {
                 if list.is_empty() {
@@ -328,7 +354,7 @@ impl Jwe {
             }
         };
         if let Some(aad) = &raw.aad {
-            b64::decode_url(aad, "aad")?;
+            b64::decode_url_public(aad, "aad")?;
         }
         let jwe = Jwe {
             protected_b64,
@@ -337,7 +363,7 @@ impl Jwe {
             recipients,
             aad_b64: raw.aad,
             iv: decode_opt(raw.iv, "iv")?,
-            ciphertext: b64::decode_url(&raw.ciphertext, "ciphertext")?,
+            ciphertext: b64::decode_url_public(&raw.ciphertext, "ciphertext")?,
             tag: decode_opt(raw.tag, "tag")?,
         };
         // Header rules per recipient: disjoint names, no `crit`, `alg` and
@@ -496,7 +522,8 @@ impl Jwe {
         })
     }
 
-    /// Compact serialization: one recipient, no unprotected headers, no AAD.
+    /// Compact serialization: one recipient, no unprotected headers, no AAD
+    /// (built with [`JweBuilder::protected_recipient`]).
     pub fn to_compact(&self) -> Result<String, JoseError> {
         match self.recipients.as_slice() {
             [r] if r.header.is_none() && self.unprotected.is_none() && self.aad_b64.is_none() => {

@@ -7,7 +7,10 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use super::{JoseError, b64};
-use crate::crypto::{Curve, EcPublicKey, JwsAlg, KeyAlg, PublicKey, RsaPublicKey, SecretBytes};
+use crate::crypto::{
+    CryptoError, Curve, EcPublicKey, JwsAlg, KeyAlg, KeyComponents, KeyLoader, PrivateKey,
+    PublicKey, RsaKeyComponents, RsaPublicKey, SecretBytes,
+};
 
 /// A JSON Web Key. Binary members are kept as their base64url text and
 /// decoded on use; private members are zeroized on drop.
@@ -208,6 +211,50 @@ impl Jwk {
                 ..Jwk::default()
             },
         }
+    }
+
+    /// The private key components of an RSA or EC JWK with `d`, or of an
+    /// `oct` JWK (RFC 7518 sections 6.2.2, 6.3.2, 6.4). The public members
+    /// are checked as by [`Jwk::to_public_key`]; the consistency of the
+    /// private members is the loading backend's to check.
+    pub fn to_key_components(&self) -> Result<KeyComponents, JoseError> {
+        let secret = |member: &Option<Secret>, name: &'static str| {
+            member.as_ref().map(|m| m.decode(name)).transpose()
+        };
+        let required = |member: &Option<Secret>, name: &'static str| {
+            secret(member, name)?.ok_or(JoseError::Missing(name))
+        };
+        match (self.kty.as_str(), self.to_public_key()) {
+            ("oct", _) => self.symmetric_key().map(KeyComponents::Symmetric),
+            ("RSA", Ok(PublicKey::Rsa(public))) => Ok(KeyComponents::Rsa(RsaKeyComponents {
+                public,
+                d: required(&self.d, "d")?,
+                p: secret(&self.p, "p")?,
+                q: secret(&self.q, "q")?,
+                dp: secret(&self.dp, "dp")?,
+                dq: secret(&self.dq, "dq")?,
+                qi: secret(&self.qi, "qi")?,
+            })),
+            ("EC", Ok(PublicKey::Ec(public))) => Ok(KeyComponents::Ec {
+                public,
+                d: required(&self.d, "d")?,
+            }),
+            (_, Err(e)) => Err(e),
+            _ => Err(JoseError::InvalidHeader("kty")),
+        }
+    }
+
+    /// Loads this JWK's private key with `loader` (a provider's
+    /// `key_loader`). A JWK that is not a well-formed private key is
+    /// [`CryptoError::InvalidKey`]; the loader's answer stands otherwise.
+    pub fn load_private_key(
+        &self,
+        loader: &dyn KeyLoader,
+    ) -> Result<alloc::boxed::Box<dyn PrivateKey>, CryptoError> {
+        let components = self
+            .to_key_components()
+            .map_err(|_| CryptoError::InvalidKey)?;
+        loader.private_key_from_components(&components)
     }
 
     /// The symmetric key of an `oct` JWK.

@@ -1,21 +1,63 @@
 //! JSON Web Signature (RFC 7515) in compact, flattened JSON and general JSON
 //! serialization. OTrP sends every message as a flattened JWS (spec 7.4).
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use zeroize::Zeroizing;
 
 use super::{Header, JointHeader, JoseError, b64};
-use crate::crypto::{JwsAlg, JwsSigner, Provider, PublicKey};
+use crate::crypto::{JwsAlg, JwsSigner, Provider, PublicKey, SignedMessage};
 
 /// A parsed or freshly signed JWS. Nothing in it is trusted until
 /// [`Jws::verify`] succeeds; the payload before that is only available as
 /// [`Jws::unverified_payload`].
+///
+/// `P` holds the payload's base64url text: owned (`Zeroizing<String>`, the
+/// default), or borrowed from the parsed bytes ([`JwsRef`], from
+/// [`JwsRef::parse_json_borrowed`]), which spares a copy of a large payload
+/// (an InstallTA request's is most of the message). Every owned copy of the
+/// encoded payload, and the signing input built from it, is wiped when
+/// dropped: a payload may be secret (a decrypted TA image, issue 18).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Jws {
-    payload_b64: String,
+pub struct Jws<P = Zeroizing<String>> {
+    payload_b64: P,
     signatures: Vec<JwsSignature>,
+}
+
+/// A JWS whose payload text is borrowed from the JSON it was parsed from
+/// (copied only if the JSON string had escapes, and that copy is wiped).
+pub type JwsRef<'a> = Jws<PayloadText<'a>>;
+
+/// The base64url payload text of a [`JwsRef`]: borrowed from the parsed
+/// JSON, or an owned copy (when the JSON string had escapes) that is wiped
+/// when dropped.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PayloadText<'a> {
+    /// The text as it sits in the parsed bytes.
+    Borrowed(&'a str),
+    /// An unescaped copy, wiped on drop.
+    Owned(Zeroizing<String>),
+}
+
+impl AsRef<str> for PayloadText<'_> {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Borrowed(text) => text,
+            Self::Owned(text) => text.as_str(),
+        }
+    }
+}
+
+impl<'a> From<Cow<'a, str>> for PayloadText<'a> {
+    fn from(text: Cow<'a, str>) -> Self {
+        match text {
+            Cow::Borrowed(text) => Self::Borrowed(text),
+            Cow::Owned(text) => Self::Owned(Zeroizing::new(text)),
+        }
+    }
 }
 
 /// One signature of a JWS with its headers.
@@ -70,7 +112,7 @@ impl JwsSignature {
         let protected = if protected_b64.is_empty() {
             Header::new()
         } else {
-            Header::from_json(&b64::decode_url(&protected_b64, "protected")?)?
+            Header::from_json(&b64::decode_url_public(&protected_b64, "protected")?)?
         };
         let sig = Self {
             protected_b64,
@@ -87,8 +129,13 @@ impl JwsSignature {
         Ok(sig)
     }
 
-    fn signing_input(&self, payload_b64: &str) -> Vec<u8> {
-        let mut input = Vec::with_capacity(self.protected_b64.len() + 1 + payload_b64.len());
+    /// `protected || '.' || payload`, built for signing (signers take the
+    /// message whole; verification hashes the pieces, [`SignedMessage`]),
+    /// wiped and dropped right after use.
+    fn signing_input(&self, payload_b64: &str) -> Zeroizing<Vec<u8>> {
+        let mut input = Zeroizing::new(Vec::with_capacity(
+            self.protected_b64.len() + 1 + payload_b64.len(),
+        ));
         input.extend_from_slice(self.protected_b64.as_bytes());
         input.push(b'.');
         input.extend_from_slice(payload_b64.as_bytes());
@@ -109,8 +156,12 @@ impl JwsSignature {
         if !alg.key_kind().admits(key.kind()) {
             return Err(JoseError::KeyMismatch(alg.name()));
         }
-        let verifier = provider.signature_verifier(alg)?;
-        verifier.verify(key, &self.signing_input(payload_b64), &self.signature)?;
+        // The signing input is hashed in its two places, not built.
+        let mut message = SignedMessage::new(provider, alg)?;
+        message.update(self.protected_b64.as_bytes());
+        message.update(b".");
+        message.update(payload_b64.as_bytes());
+        message.finish().verify(key, &self.signature)?;
         Ok(())
     }
 }
@@ -132,25 +183,15 @@ impl Jws {
         let sig = JwsSignature::new(
             protected.into(),
             None,
-            b64::decode_url(signature, "signature")?,
+            b64::decode_url_public(signature, "signature")?,
         )?;
-        Self::from_parts(payload.into(), alloc::vec![sig])
+        Self::from_parts(Zeroizing::new(String::from(payload)), alloc::vec![sig])
     }
 
     /// Parses the flattened or general JSON serialization.
     pub fn parse_json(json: &[u8]) -> Result<Self, JoseError> {
-        let raw: JwsJson = serde_json::from_slice(json)?;
-        raw.try_into()
-    }
-
-    fn from_parts(payload_b64: String, signatures: Vec<JwsSignature>) -> Result<Self, JoseError> {
-        // Validate the payload encoding now so that a malformed JWS never
-        // parses, without keeping a decoded copy around.
-        b64::decode_url(&payload_b64, "payload")?;
-        Ok(Self {
-            payload_b64,
-            signatures,
-        })
+        let raw: JwsJson<'_> = serde_json::from_slice(json)?;
+        Ok(Jws::try_from(raw)?.into_owned())
     }
 
     /// Signs `payload` with one signer. `protected` and `unprotected` carry
@@ -165,11 +206,58 @@ impl Jws {
         provider: &Provider,
     ) -> Result<Self, JoseError> {
         let mut jws = Self {
-            payload_b64: b64::encode_url(payload),
+            payload_b64: Zeroizing::new(b64::encode_url(payload)),
             signatures: Vec::new(),
         };
         jws.add_signature(signer, alg, protected, unprotected, provider)?;
         Ok(jws)
+    }
+}
+
+impl<'a> JwsRef<'a> {
+    /// Parses the flattened or general JSON serialization like
+    /// [`Jws::parse_json`], borrowing the payload text from `json`.
+    pub fn parse_json_borrowed(json: &'a [u8]) -> Result<Self, JoseError> {
+        let raw: JwsJson<'a> = serde_json::from_slice(json)?;
+        raw.try_into()
+    }
+}
+
+impl<P: AsRef<str>> Jws<P> {
+    fn from_parts(payload_b64: P, signatures: Vec<JwsSignature>) -> Result<Self, JoseError> {
+        // Validate the payload encoding now so that a malformed JWS never
+        // parses, without decoding it.
+        b64::check_url(payload_b64.as_ref(), "payload")?;
+        Ok(Self {
+            payload_b64,
+            signatures,
+        })
+    }
+
+    /// Replaces the unprotected header of signature `index`, which that
+    /// signature does not cover (RFC 7515 section 5.1): how a TAM adds
+    /// `x5c` to a signed request it sends again (spec 7.4.1). A name its
+    /// protected header also has, and `crit`, are refused.
+    pub fn set_unprotected(
+        &mut self,
+        index: usize,
+        header: Option<Header>,
+    ) -> Result<(), JoseError> {
+        let sig = self
+            .signatures
+            .get_mut(index)
+            .ok_or(JoseError::Missing("signature"))?;
+        JointHeader::new(&sig.protected, header.as_ref(), None)?;
+        sig.header = header;
+        Ok(())
+    }
+
+    /// The same JWS owning its payload text (wiped on drop).
+    pub fn into_owned(self) -> Jws {
+        Jws {
+            payload_b64: Zeroizing::new(String::from(self.payload_b64.as_ref())),
+            signatures: self.signatures,
+        }
     }
 
     /// Adds one more signature over the same payload (general serialization).
@@ -195,7 +283,7 @@ impl Jws {
         };
         sig.signature = signer.sign(
             alg,
-            &sig.signing_input(&self.payload_b64),
+            &sig.signing_input(self.payload_b64.as_ref()),
             provider.secure_random,
         )?;
         self.signatures.push(sig);
@@ -213,8 +301,8 @@ impl Jws {
     ) -> Result<Vec<u8>, JoseError> {
         let mut last = JoseError::Missing("signature");
         for sig in &self.signatures {
-            match sig.verify(&self.payload_b64, provider, key, allowed) {
-                Ok(()) => return b64::decode_url(&self.payload_b64, "payload"),
+            match sig.verify(self.payload_b64.as_ref(), provider, key, allowed) {
+                Ok(()) => return b64::decode_url_public(self.payload_b64.as_ref(), "payload"),
                 Err(e) => last = e,
             }
         }
@@ -228,7 +316,7 @@ impl Jws {
     /// The payload WITHOUT verification: for routing decisions only (the
     /// broker reads `tee` this way, spec 7.4), never for trust.
     pub fn unverified_payload(&self) -> Result<Vec<u8>, JoseError> {
-        b64::decode_url(&self.payload_b64, "payload")
+        b64::decode_url_public(self.payload_b64.as_ref(), "payload")
     }
 
     /// The signatures.
@@ -244,7 +332,7 @@ impl Jws {
                 Ok(alloc::format!(
                     "{}.{}.{}",
                     sig.protected_b64,
-                    self.payload_b64,
+                    self.payload_b64.as_ref(),
                     sig_b64
                 ))
             }
@@ -258,7 +346,7 @@ impl Jws {
             return Err(JoseError::NotSerializable("flattened JWS"));
         };
         let out = FlattenedOut {
-            payload: &self.payload_b64,
+            payload: self.payload_b64.as_ref(),
             sig: SignatureOut::from(sig),
         };
         Ok(serde_json::to_string(&out)?)
@@ -267,7 +355,7 @@ impl Jws {
     /// General JSON serialization.
     pub fn to_general_json(&self) -> String {
         let out = GeneralOut {
-            payload: &self.payload_b64,
+            payload: self.payload_b64.as_ref(),
             signatures: self.signatures.iter().map(SignatureOut::from).collect(),
         };
         serde_json::to_string(&out).unwrap_or_default()
@@ -286,10 +374,12 @@ pub(crate) fn with_alg_first(header: Header, alg: impl Into<serde_json::Value>) 
     out
 }
 
-/// The JSON serializations as they arrive (RFC 7515 section 7.2).
+/// The JSON serializations as they arrive (RFC 7515 section 7.2); the
+/// payload text is borrowed when the JSON string has no escapes.
 #[derive(Deserialize)]
-struct JwsJson {
-    payload: String,
+struct JwsJson<'a> {
+    #[serde(borrow)]
+    payload: Cow<'a, str>,
     protected: Option<String>,
     header: Option<Header>,
     signature: Option<String>,
@@ -303,10 +393,11 @@ struct SignatureJson {
     signature: String,
 }
 
-impl TryFrom<JwsJson> for Jws {
+impl<'a> TryFrom<JwsJson<'a>> for JwsRef<'a> {
     type Error = JoseError;
 
-    fn try_from(raw: JwsJson) -> Result<Self, JoseError> {
+    fn try_from(raw: JwsJson<'a>) -> Result<Self, JoseError> {
+        let payload = PayloadText::from(raw.payload);
         let sigs = match (raw.signatures, raw.signature) {
             (Some(list), None) if raw.protected.is_none() && raw.header.is_none() => {
                 if list.is_empty() {
@@ -320,7 +411,7 @@ impl TryFrom<JwsJson> for Jws {
                         JwsSignature::new(
                             s.protected.unwrap_or_default(),
                             s.header,
-                            b64::decode_url(&s.signature, "signature")?,
+                            b64::decode_url_public(&s.signature, "signature")?,
                         )
                     })
                     .collect::<Result<Vec<_>, _>>()?
@@ -328,7 +419,7 @@ impl TryFrom<JwsJson> for Jws {
             (None, Some(signature)) => alloc::vec![JwsSignature::new(
                 raw.protected.unwrap_or_default(),
                 raw.header,
-                b64::decode_url(&signature, "signature")?,
+                b64::decode_url_public(&signature, "signature")?,
             )?],
             (None, None) => return Err(JoseError::Missing("signature")),
             _ => {
@@ -337,7 +428,7 @@ impl TryFrom<JwsJson> for Jws {
                 ));
             }
         };
-        Jws::from_parts(raw.payload, sigs)
+        Jws::from_parts(payload, sigs)
     }
 }
 
@@ -375,16 +466,16 @@ struct GeneralOut<'a> {
 
 /// Serializes as flattened JSON when there is one signature (the form OTrP
 /// sends), general JSON otherwise.
-impl Serialize for Jws {
+impl<P: AsRef<str>> Serialize for Jws<P> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self.signatures.as_slice() {
             [sig] => FlattenedOut {
-                payload: &self.payload_b64,
+                payload: self.payload_b64.as_ref(),
                 sig: SignatureOut::from(sig),
             }
             .serialize(s),
             sigs => GeneralOut {
-                payload: &self.payload_b64,
+                payload: self.payload_b64.as_ref(),
                 signatures: sigs.iter().map(SignatureOut::from).collect(),
             }
             .serialize(s),
@@ -395,8 +486,8 @@ impl Serialize for Jws {
 /// Deserializes flattened or general JSON, with every check of [`Jws::parse_json`].
 impl<'de> Deserialize<'de> for Jws {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        JwsJson::deserialize(d)?
-            .try_into()
+        JwsRef::try_from(JwsJson::deserialize(d)?)
+            .map(Jws::into_owned)
             .map_err(serde::de::Error::custom)
     }
 }

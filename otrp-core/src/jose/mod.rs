@@ -12,12 +12,14 @@ mod header;
 mod jwe;
 mod jwk;
 mod jws;
+mod jws_builder;
 
 pub use error::JoseError;
 pub use header::{Header, JointHeader};
 pub use jwe::{Decrypted, Jwe, JweBuilder, JwePolicy, JweRecipient};
 pub use jwk::{Jwk, JwkSet, KeyUse, Secret};
-pub use jws::{Jws, JwsSignature};
+pub use jws::{Jws, JwsRef, JwsSignature, PayloadText};
+pub use jws_builder::JwsBuilder;
 
 /// The most signatures a JWS may carry. OTrP sends one (flattened JWS, spec
 /// 7.4); the cap bounds the work an unauthenticated message can cause.

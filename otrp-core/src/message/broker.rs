@@ -8,7 +8,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::envelope::{
-    Direction, Envelope, GET_DEVICE_STATE_RESPONSE, Named, OTRP_BROKER_ERROR, parse_top,
+    Direction, Envelope, EnvelopeRef, GET_DEVICE_STATE_RESPONSE, Named, OTRP_BROKER_ERROR,
+    parse_top,
 };
 use super::get_device_state::GetDeviceStateResponse;
 use super::json::{FromJson, Obj, Path, impl_deserialize, invalid, single_member};
@@ -87,21 +88,18 @@ pub enum ResponseMessage {
 
 impl ResponseMessage {
     /// Parses a response under the limits; request envelopes are refused.
+    /// A signed response is read without building a JSON tree (its JWS is
+    /// kept as text); the array and the broker error are parsed as values.
     pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Self, MessageError> {
-        let value = parse_top(bytes, limits)?;
-        let name = match &value {
-            Value::Object(m) if m.len() == 1 => m.keys().next().cloned(),
-            _ => None,
-        };
-        match name.as_deref() {
+        match super::json::first_key(bytes).as_deref() {
             Some(GET_DEVICE_STATE_RESPONSE) => {
-                GetDeviceStateResponse::from_value(value).map(ResponseMessage::DeviceState)
+                GetDeviceStateResponse::parse(bytes, limits).map(ResponseMessage::DeviceState)
             }
             Some(OTRP_BROKER_ERROR) => {
-                BrokerError::from_top(value).map(ResponseMessage::BrokerError)
+                BrokerError::parse(bytes, limits).map(ResponseMessage::BrokerError)
             }
             _ => {
-                let env = Envelope::from_value(value)?;
+                let env = Envelope::parse(bytes, limits)?;
                 if env.direction != Direction::Response {
                     return Err(invalid(
                         &Path::Root(env.name()),
@@ -116,8 +114,13 @@ impl ResponseMessage {
 
 /// Parses a request envelope under the limits; response envelopes are
 /// refused.
-pub fn parse_request(bytes: &[u8], limits: &Limits) -> Result<Envelope, MessageError> {
-    let env = Envelope::parse(bytes, limits)?;
+/// The envelope borrows its JWS text from `bytes`
+/// ([`Envelope::to_owned_envelope`] copies it).
+pub fn parse_request<'a>(
+    bytes: &'a [u8],
+    limits: &Limits,
+) -> Result<EnvelopeRef<'a>, MessageError> {
+    let env = EnvelopeRef::parse_borrowed(bytes, limits)?;
     if env.direction != Direction::Request {
         return Err(invalid(
             &Path::Root(env.name()),

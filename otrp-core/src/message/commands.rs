@@ -3,16 +3,18 @@
 //! `encrypted_ta` member (section 9.3.1.1).
 
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-use super::MessageError;
 use super::envelope::impl_tbs;
 use super::failure::Failure;
 use super::json::{FromJson, Obj, Path, impl_deserialize, invalid};
+use super::ta_data::{self, Split};
 use super::types::{Base64Bytes, DsiHash, MessageId, Status, TaIv, Version, flex_bool};
+use super::{Limits, MessageError, TbsMessage};
 use crate::jose::Jwe;
 
 macro_rules! management_request {
@@ -478,3 +480,84 @@ impl_deserialize!(
     InstallEncryptedTa => "encrypted_ta",
     UpdateEncryptedTa => "encrypted_ta",
 );
+
+impl InstallTaTbsRequest {
+    /// Parses a verified payload like [`TbsMessage::from_payload`], taking
+    /// the buffer: `ciphertadata`, nearly all of the payload, is decoded in
+    /// place and keeps the buffer, instead of being copied and decoded
+    /// into another (a TEE's memory for a large TA).
+    pub fn from_payload_vec(payload: Vec<u8>, limits: &Limits) -> Result<Self, TaPayloadError> {
+        let (mut req, data) = read_ta_payload::<Self>(payload, "ciphertadata", limits)?;
+        if let Some(data) = data {
+            req.encrypted_ta.ciphertadata = Base64Bytes(data);
+        }
+        Ok(req)
+    }
+}
+
+impl UpdateTaTbsRequest {
+    /// [`InstallTaTbsRequest::from_payload_vec`] for `ciphernewtadata`.
+    pub fn from_payload_vec(payload: Vec<u8>, limits: &Limits) -> Result<Self, TaPayloadError> {
+        let (mut req, data) = read_ta_payload::<Self>(payload, "ciphernewtadata", limits)?;
+        if let Some(data) = data {
+            req.encrypted_ta.ciphernewtadata = Some(Base64Bytes(data));
+        }
+        Ok(req)
+    }
+}
+
+/// A TA request payload that did not parse: the error, and the bytes of
+/// the payload its `rid` and `tid` can still be read from (the payload
+/// without its TA data where it was split off), so that the refusal echoes
+/// them (13.1) without the TA data being scanned on the success path.
+#[derive(Debug)]
+pub struct TaPayloadError {
+    /// Why the payload was refused.
+    pub error: MessageError,
+    /// The payload, or the part of it left after the TA data was split off.
+    pub payload: Vec<u8>,
+}
+
+/// Parses a TA payload with `encrypted_ta.<member>` split off and decoded
+/// in place (`None` when it was not a plain string, and so was parsed with
+/// the rest).
+fn read_ta_payload<T: TbsMessage>(
+    payload: Vec<u8>,
+    member: &'static str,
+    limits: &Limits,
+) -> Result<(T, Option<Vec<u8>>), TaPayloadError> {
+    let limit = T::KIND.size_limit(limits);
+    if payload.len() > limit {
+        let error = MessageError::TooLarge {
+            size: payload.len(),
+            limit,
+        };
+        return Err(TaPayloadError { error, payload });
+    }
+    match ta_data::split(payload, T::tbs_name(), member) {
+        Err(payload) => match T::from_payload(&payload, limits) {
+            Ok(req) => Ok((req, None)),
+            Err(error) => Err(TaPayloadError { error, payload }),
+        },
+        Ok(Split { rest, mut data }) => {
+            let req = match T::from_payload(&rest, limits) {
+                Ok(req) => req,
+                Err(error) => {
+                    return Err(TaPayloadError {
+                        error,
+                        payload: rest,
+                    });
+                }
+            };
+            let root = Path::Root(T::tbs_name());
+            let eta = root.member("encrypted_ta");
+            match ta_data::decode(&mut data, &eta.member(member)) {
+                Ok(()) => Ok((req, Some(data))),
+                Err(error) => Err(TaPayloadError {
+                    error,
+                    payload: rest,
+                }),
+            }
+        }
+    }
+}

@@ -52,6 +52,12 @@ pub struct TaInfo {
     /// `taname`: the TA's friendly name (optional).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub taname: Option<String>,
+    /// `taversion`, an otrp extension member (not in draft-03): the version
+    /// of the installed TA as its SP-signed image states it, so that a TAM
+    /// can enforce its own high-water mark (docs/interop.md). Omitted when
+    /// the TEE does not know it.
+    #[serde(rename = "taversion", skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
 }
 
 impl TaInfo {
@@ -60,12 +66,19 @@ impl TaInfo {
         TaInfo {
             taid: taid.into(),
             taname: None,
+            version: None,
         }
     }
 
     /// Sets the friendly name.
     pub fn with_taname(mut self, taname: impl Into<String>) -> Self {
         self.taname = Some(taname.into());
+        self
+    }
+
+    /// Sets the version (`taversion`).
+    pub fn with_version(mut self, version: u64) -> Self {
+        self.version = Some(version);
         self
     }
 }
@@ -76,6 +89,10 @@ impl FromJson for TaInfo {
         let v = TaInfo {
             taid: o.req("taid")?,
             taname: o.opt("taname")?,
+            version: o.opt_with("taversion", |v, path| {
+                v.as_u64()
+                    .ok_or_else(|| invalid(path, "expected a non-negative integer"))
+            })?,
         };
         o.finish()?;
         Ok(v)

@@ -3,12 +3,20 @@
 //! verified payload and checking that its signed TBS name is the one
 //! expected, since the envelope name is not signed.
 
-use alloc::string::ToString;
+use alloc::borrow::{Cow, ToOwned};
+use alloc::boxed::Box;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use core::borrow::Borrow;
+use core::fmt;
 
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::jose::{JoseError, JwsRef};
 
 use super::json::{self, Path, single_member};
 use super::{Limits, MessageError};
@@ -196,31 +204,54 @@ fn limit_for(name: Option<&str>, limits: &Limits) -> usize {
     }
 }
 
+/// The size limit for `bytes` from its first member name, checked: O(1)
+/// plus the length of that name, before anything is parsed.
+fn check_size(bytes: &[u8], limits: &Limits) -> Result<(), MessageError> {
+    let max = limit_for(json::first_key(bytes).as_deref(), limits);
+    if bytes.len() > max {
+        return Err(MessageError::TooLarge {
+            size: bytes.len(),
+            limit: max,
+        });
+    }
+    Ok(())
+}
+
 /// Parses untrusted top-level bytes under the limits: the size limit is
-/// chosen from the first member name (found by the pre-scan) before parsing.
+/// chosen from the first member name before parsing.
 pub(crate) fn parse_top(bytes: &[u8], limits: &Limits) -> Result<Value, MessageError> {
-    let name = json::first_key(bytes, limits)?;
-    let max = limit_for(name.as_deref(), limits);
-    json::parse_value(bytes, max, limits)
+    check_size(bytes, limits)?;
+    json::parse_value(bytes, bytes.len(), limits)
 }
 
 /// A signed OTrP message `{"<Name>Request" | "<Name>Response": <JWS>}`
-/// (section 7.4). The JWS (flattened JSON) is kept as JSON for the JOSE
-/// layer; the name is a routing hint only and is checked against the signed
-/// payload by [`Envelope::parse_payload`].
-#[derive(Clone, Debug, PartialEq)]
-pub struct Envelope {
+/// (section 7.4). The JWS (flattened JSON) is kept as the exact JSON text
+/// it arrived as, for the JOSE layer ([`Envelope::parse_jws`]); the name is
+/// a routing hint only and is checked against the signed payload by
+/// [`Envelope::parse_payload`].
+///
+/// `J` holds that text: owned (`Box<RawValue>`, the default) or borrowed
+/// from the message bytes ([`EnvelopeRef`], from
+/// [`EnvelopeRef::parse_borrowed`]), so that a TEE reads a large InstallTA
+/// request without copying it.
+#[derive(Clone, Debug)]
+pub struct Envelope<J = Box<RawValue>> {
     /// The command, from the envelope name.
     pub kind: MessageKind,
     /// Request or response, from the envelope name.
     pub direction: Direction,
-    /// The JWS, unparsed.
-    pub jws: Value,
+    /// The JWS, unparsed: its JSON text exactly as received.
+    pub jws: J,
 }
+
+/// An [`Envelope`] borrowing its JWS text from the message bytes.
+pub type EnvelopeRef<'a> = Envelope<&'a RawValue>;
 
 impl Envelope {
     /// Wraps a JWS (flattened JSON) under the name for `kind`/`direction`.
     pub fn new(kind: MessageKind, direction: Direction, jws: Value) -> Self {
+        let jws =
+            serde_json::value::to_raw_value(&jws).unwrap_or_else(|_| RawValue::NULL.to_owned());
         Envelope {
             kind,
             direction,
@@ -230,34 +261,150 @@ impl Envelope {
 
     /// Parses a signed envelope under the limits.
     pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Self, MessageError> {
-        Self::from_value(parse_top(bytes, limits)?)
+        EnvelopeRef::parse_borrowed(bytes, limits).map(|e| e.to_owned_envelope())
     }
 
+    /// An envelope from an already parsed JSON value (an item of the
+    /// GetDeviceState array).
     pub(crate) fn from_value(value: Value) -> Result<Self, MessageError> {
         let (name, jws) = single_member(value, "envelope")?;
-        let (kind, direction) =
-            MessageKind::from_envelope_name(&name).ok_or(MessageError::UnknownMessage(name))?;
-        if !jws.is_object() {
-            return Err(MessageError::Invalid {
-                member: kind.envelope_name(direction).to_string(),
-                reason: "a JWS in flattened JSON serialization must be an object",
-            });
-        }
+        let (kind, direction) = envelope_kind(name, jws.is_object())?;
+        Ok(Envelope::new(kind, direction, jws))
+    }
+}
+
+impl<'a> EnvelopeRef<'a> {
+    /// Parses a signed envelope under the limits, borrowing the JWS text
+    /// from `bytes`. One pass: the size limit (from the first member name)
+    /// is checked first, then serde_json reads the single member and skips
+    /// over the JWS, whose nesting its own recursion limit bounds.
+    pub fn parse_borrowed(bytes: &'a [u8], limits: &Limits) -> Result<Self, MessageError> {
+        check_size(bytes, limits)?;
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let top = de
+            .deserialize_any(TopVisitor {
+                max_depth: limits.max_depth,
+            })
+            .map_err(|e| json::depth_error(e, limits.max_depth))?;
+        de.end().map_err(json::json_error)?;
+        let (name, jws) = match top {
+            Top::One(name, jws) => (name, jws),
+            Top::Other(reason) => {
+                return Err(MessageError::Invalid {
+                    member: String::from("envelope"),
+                    reason,
+                });
+            }
+        };
+        let is_object = jws.get().starts_with('{');
+        let (kind, direction) = envelope_kind(name.into_owned(), is_object)?;
         Ok(Envelope {
             kind,
             direction,
             jws,
         })
     }
+}
 
+/// The kind named by an envelope member whose value is (or is not) an
+/// object.
+fn envelope_kind(name: String, is_object: bool) -> Result<(MessageKind, Direction), MessageError> {
+    let (kind, direction) =
+        MessageKind::from_envelope_name(&name).ok_or(MessageError::UnknownMessage(name))?;
+    if !is_object {
+        return Err(MessageError::Invalid {
+            member: kind.envelope_name(direction).to_string(),
+            reason: "a JWS in flattened JSON serialization must be an object",
+        });
+    }
+    Ok((kind, direction))
+}
+
+/// What the top level of an envelope holds.
+enum Top<'a> {
+    /// `{"<name>": <value>}`.
+    One(Cow<'a, str>, &'a RawValue),
+    /// Any other shape, with the reason.
+    Other(&'static str),
+}
+
+struct TopVisitor {
+    max_depth: usize,
+}
+
+impl<'de> Visitor<'de> for TopVisitor {
+    type Value = Top<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an envelope object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top<'de>, A::Error> {
+        let Some(name) = map.next_key::<Cow<'de, str>>()? else {
+            return Ok(Top::Other("expected an object with exactly one member"));
+        };
+        let jws: &'de RawValue = map.next_value()?;
+        if map.next_key::<IgnoredAny>()?.is_some() {
+            map.next_value::<IgnoredAny>()?;
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            return Ok(Top::Other("expected an object with exactly one member"));
+        }
+        Ok(Top::One(name, jws))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Top<'de>, A::Error> {
+        // Skipped within the depth limit, so that a deep array is reported
+        // as such.
+        let seed = json::DepthLimited {
+            depth_left: self.max_depth.saturating_sub(1),
+        };
+        while seq.next_element_seed(seed)?.is_some() {}
+        Ok(Top::Other("expected an object with one member"))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Top<'de>, E> {
+        Ok(Top::Other("expected an object with one member"))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Top<'de>, E> {
+        Ok(Top::Other("expected an object with one member"))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Top<'de>, E> {
+        Ok(Top::Other("expected an object with one member"))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Top<'de>, E> {
+        Ok(Top::Other("expected an object with one member"))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Top<'de>, E> {
+        Ok(Top::Other("expected an object with one member"))
+    }
+    fn visit_unit<E>(self) -> Result<Top<'de>, E> {
+        Ok(Top::Other("expected an object with one member"))
+    }
+}
+
+impl<J: Borrow<RawValue>> Envelope<J> {
     /// The envelope name.
     pub fn name(&self) -> &'static str {
         self.kind.envelope_name(self.direction)
     }
 
-    /// The JWS as JSON bytes, for the JOSE layer.
-    pub fn jws_bytes(&self) -> Vec<u8> {
-        serde_json::to_vec(&self.jws).unwrap_or_default()
+    /// The JWS as JSON bytes (as received), for the JOSE layer.
+    pub fn jws_bytes(&self) -> &[u8] {
+        self.jws.borrow().get().as_bytes()
+    }
+
+    /// Parses the JWS, borrowing its payload text from this envelope.
+    pub fn parse_jws(&self) -> Result<JwsRef<'_>, JoseError> {
+        JwsRef::parse_json_borrowed(self.jws_bytes())
+    }
+
+    /// The same envelope owning its JWS text.
+    pub fn to_owned_envelope(&self) -> Envelope {
+        Envelope {
+            kind: self.kind,
+            direction: self.direction,
+            jws: self.jws.borrow().to_owned(),
+        }
     }
 
     /// The whole envelope as JSON bytes.
@@ -283,11 +430,21 @@ impl Envelope {
     }
 }
 
-impl Serialize for Envelope {
+impl<J: Borrow<RawValue>> Serialize for Envelope<J> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(1))?;
-        m.serialize_entry(self.name(), &self.jws)?;
+        m.serialize_entry(self.name(), self.jws.borrow())?;
         m.end()
+    }
+}
+
+/// Envelopes are equal when they name the same message and carry the same
+/// JWS text.
+impl<J: Borrow<RawValue>, K: Borrow<RawValue>> PartialEq<Envelope<K>> for Envelope<J> {
+    fn eq(&self, other: &Envelope<K>) -> bool {
+        self.kind == other.kind
+            && self.direction == other.direction
+            && self.jws.borrow().get() == other.jws.borrow().get()
     }
 }
 

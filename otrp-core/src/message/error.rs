@@ -9,6 +9,7 @@ macro_rules! error_codes {
         /// An OTrP error code with its exact wire string (sections 9.x.x
         /// "Error Conditions", 10 and 13.1). Unknown codes keep their text.
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
         pub enum ErrorCode {
             $($(#[$meta])* $variant,)+
             /// A code this library does not know, kept verbatim.
@@ -99,6 +100,7 @@ impl serde::Serialize for ErrorCode {
 /// path such as `CreateSDTBSRequest.content.spid`) and maps to the error
 /// code a TEE answers with ([`MessageError::error_code`]).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MessageError {
     /// The input exceeds [`Limits`](super::Limits) (checked before parsing).
     #[error("message of {size} bytes exceeds the limit of {limit} bytes")]

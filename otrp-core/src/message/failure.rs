@@ -89,6 +89,7 @@ impl Failure {
 /// (section 9.2.1.3) as text, or the section 7.6 object.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum ContentReason {
     /// Free text, the body's form.
     Text(String),

@@ -10,7 +10,7 @@ use core::fmt;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::{Limits, MessageError, limits};
+use super::{Limits, MessageError};
 
 /// Where a member sits in a message, for error messages; built on the stack.
 #[derive(Clone, Copy)]
@@ -149,26 +149,118 @@ impl<'p> Obj<'p> {
     }
 }
 
-/// Parses `bytes` (already size-checked) into a [`Value`], refusing
-/// duplicate member names and enforcing the depth limit first.
+/// Parses `bytes` into a [`Value`] in one pass: the size is checked
+/// first (O(1)), then the strict reader refuses duplicate member names and
+/// any nesting deeper than `limits.max_depth` as it goes, before serde_json
+/// would recurse further.
 pub(crate) fn parse_value(
     bytes: &[u8],
     max_size: usize,
     limits: &Limits,
 ) -> Result<Value, MessageError> {
-    limits::prescan(bytes, max_size, limits.max_depth)?;
-    from_slice(bytes)
+    if bytes.len() > max_size {
+        return Err(MessageError::TooLarge {
+            size: bytes.len(),
+            limit: max_size,
+        });
+    }
+    parse_strict(bytes, limits.max_depth)
 }
 
-pub(crate) fn from_slice(bytes: &[u8]) -> Result<Value, MessageError> {
+fn parse_strict(bytes: &[u8], max_depth: usize) -> Result<Value, MessageError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let v = StrictValue::deserialize_from(&mut de).map_err(json_error)?;
+    let seed = StrictSeed {
+        depth_left: max_depth,
+    };
+    let v =
+        de::DeserializeSeed::deserialize(seed, &mut de).map_err(|e| depth_error(e, max_depth))?;
     de.end().map_err(json_error)?;
     Ok(v)
 }
 
-fn json_error(e: serde_json::Error) -> MessageError {
+#[cfg(test)]
+pub(crate) fn from_slice(bytes: &[u8]) -> Result<Value, MessageError> {
+    parse_strict(bytes, usize::MAX)
+}
+
+/// A serde_json error as a [`MessageError`].
+pub(crate) fn json_error(e: serde_json::Error) -> MessageError {
     MessageError::Json(e.to_string())
+}
+
+/// The message of the error raised when nesting passes the depth limit.
+pub(crate) const TOO_DEEP: &str = "nesting deeper than the limit";
+
+/// A serde_json error as a [`MessageError`], the depth limit's as
+/// [`MessageError::TooDeep`].
+pub(crate) fn depth_error(e: serde_json::Error, max_depth: usize) -> MessageError {
+    let text = e.to_string();
+    if text.starts_with(TOO_DEEP) {
+        MessageError::TooDeep { limit: max_depth }
+    } else {
+        MessageError::Json(text)
+    }
+}
+
+/// Skips any JSON value, refusing nesting deeper than `depth_left` more
+/// levels with a [`TOO_DEEP`] error.
+#[derive(Clone, Copy)]
+pub(crate) struct DepthLimited {
+    pub(crate) depth_left: usize,
+}
+
+impl DepthLimited {
+    fn enter<E: de::Error>(self) -> Result<Self, E> {
+        match self.depth_left.checked_sub(1) {
+            Some(depth_left) => Ok(DepthLimited { depth_left }),
+            None => Err(E::custom(TOO_DEEP)),
+        }
+    }
+}
+
+impl<'de> de::DeserializeSeed<'de> for DepthLimited {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DepthLimited {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let inner = self.enter()?;
+        while seq.next_element_seed(inner)?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let inner = self.enter()?;
+        while map.next_key::<de::IgnoredAny>()?.is_some() {
+            map.next_value_seed(inner)?;
+        }
+        Ok(())
+    }
 }
 
 /// Reads a single-member object `{"<name>": <value>}` (the OTrP envelope and
@@ -192,40 +284,73 @@ pub(crate) fn single_member(value: Value, what: &str) -> Result<(String, Value),
     })
 }
 
-/// The first member name of the top-level object, unescaped if needed.
-pub(crate) fn first_key(bytes: &[u8], limits: &Limits) -> Result<Option<String>, MessageError> {
-    let scan = limits::prescan(bytes, limits.max_ta_message_size, limits.max_depth)?;
-    Ok(scan.first_key.and_then(|r| {
-        let raw = bytes.get(r)?;
-        if raw.contains(&b'\\') {
-            let quoted = [b"\"", raw, b"\""].concat();
-            serde_json::from_slice::<String>(&quoted).ok()
-        } else {
-            core::str::from_utf8(raw).ok().map(String::from)
+/// The first member name of a top-level object, unescaped if needed: read
+/// from the start of `bytes` only (white space, `{`, white space, one JSON
+/// string), so its cost is the name's length, not the message's. `None`
+/// when the bytes do not start that way; the parse reports why.
+pub(crate) fn first_key(bytes: &[u8]) -> Option<String> {
+    let is_ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let mut rest = bytes
+        .iter()
+        .position(|b| !is_ws(b))
+        .and_then(|i| bytes.get(i..))?;
+    rest = rest.strip_prefix(b"{")?;
+    rest = rest
+        .iter()
+        .position(|b| !is_ws(b))
+        .and_then(|i| rest.get(i..))?;
+    let body = rest.strip_prefix(b"\"")?;
+    let mut i = 0;
+    while let Some(&b) = body.get(i) {
+        match b {
+            b'"' => {
+                let raw = body.get(..i)?;
+                if raw.contains(&b'\\') {
+                    return serde_json::from_slice::<String>(rest.get(..i + 2)?).ok();
+                }
+                return core::str::from_utf8(raw).ok().map(String::from);
+            }
+            b'\\' => i += 2,
+            _ => i += 1,
         }
-    }))
+    }
+    None
 }
 
 struct StrictValue;
 
 impl StrictValue {
     fn deserialize_from<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(StrictVisitor)
+        d.deserialize_any(StrictSeed {
+            depth_left: usize::MAX,
+        })
     }
 }
 
-struct StrictSeed;
+/// The strict reader: duplicate member names refused, nesting limited to
+/// `depth_left` more levels.
+#[derive(Clone, Copy)]
+struct StrictSeed {
+    depth_left: usize,
+}
+
+impl StrictSeed {
+    fn enter<E: de::Error>(self) -> Result<Self, E> {
+        match self.depth_left.checked_sub(1) {
+            Some(depth_left) => Ok(StrictSeed { depth_left }),
+            None => Err(E::custom(TOO_DEEP)),
+        }
+    }
+}
 
 impl<'de> de::DeserializeSeed<'de> for StrictSeed {
     type Value = Value;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(StrictVisitor)
+        d.deserialize_any(self)
     }
 }
 
-struct StrictVisitor;
-
-impl<'de> Visitor<'de> for StrictVisitor {
+impl<'de> Visitor<'de> for StrictSeed {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -256,22 +381,24 @@ impl<'de> Visitor<'de> for StrictVisitor {
         Ok(Value::Null)
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(StrictVisitor)
+        d.deserialize_any(self)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let inner = self.enter()?;
         let mut items = Vec::new();
-        while let Some(v) = seq.next_element_seed(StrictSeed)? {
+        while let Some(v) = seq.next_element_seed(inner)? {
             items.push(v);
         }
         Ok(Value::Array(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let inner = self.enter()?;
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             if out.contains_key(&key) {
                 return Err(de::Error::custom(format!("duplicate member {key:?}")));
             }
-            let v = map.next_value_seed(StrictSeed)?;
+            let v = map.next_value_seed(inner)?;
             out.insert(key, v);
         }
         Ok(Value::Object(out))
@@ -310,5 +437,48 @@ mod tests {
         assert!(from_slice(br#"{"a":1,"b":{"c":1,"c":2}}"#).is_err());
         assert!(from_slice(br#"{"a":1} x"#).is_err());
         assert!(from_slice(br#"{"a":[1,2.5,null,true]}"#).is_ok());
+    }
+
+    #[test]
+    fn depth_is_limited_during_the_parse_and_only_outside_strings() {
+        let limits = |max_depth| Limits {
+            max_depth,
+            ..Limits::DEFAULT
+        };
+        let text = br#"{"a":"[[[[[[\"[[["}"#;
+        assert!(parse_value(text, 100, &limits(1)).is_ok());
+        assert_eq!(
+            parse_value(b"[[[]]]", 100, &limits(2)),
+            Err(MessageError::TooDeep { limit: 2 })
+        );
+        assert!(parse_value(b"[[[]]]", 100, &limits(3)).is_ok());
+        assert_eq!(
+            parse_value(br#"{"a":{"b":{}}}"#, 100, &limits(2)),
+            Err(MessageError::TooDeep { limit: 2 })
+        );
+        assert!(matches!(
+            parse_value(b"{}", 1, &limits(2)),
+            Err(MessageError::TooLarge { size: 2, limit: 1 })
+        ));
+    }
+
+    #[test]
+    fn first_key_reads_only_the_start() {
+        assert_eq!(
+            first_key(br#" { "Cre\"ate" : {"x":1} }"#).as_deref(),
+            Some("Cre\"ate")
+        );
+        assert_eq!(first_key(br#"{"\u0041b":1}"#).as_deref(), Some("Ab"));
+        assert_eq!(first_key(b"{\"abc\":").as_deref(), Some("abc"));
+        for bad in [
+            &b"[1]"[..],
+            b"",
+            b"{",
+            b"{ 1",
+            b"{\"unterminated",
+            b"x{\"a\":1}",
+        ] {
+            assert_eq!(first_key(bad), None);
+        }
     }
 }

@@ -1,11 +1,11 @@
-//! Input limits and the cheap byte pre-scan that enforces them before any
-//! JSON parsing.
+//! Input limits (checked by the parse itself: the size before it starts,
+//! the depth as it goes, `json::parse_value`), and [`member_span`], the byte
+//! range of a member's value in an already parsed object.
 
 use core::ops::Range;
 
-use super::MessageError;
-
-/// Size and nesting limits for untrusted input, checked before parsing.
+/// Size and nesting limits for untrusted input: the size is checked before
+/// parsing, the nesting during it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Largest InstallTA or UpdateTA message (they carry a whole TA binary).
@@ -31,62 +31,6 @@ impl Default for Limits {
     }
 }
 
-/// What the pre-scan learned: the byte range of the first member name of the
-/// top-level object (without quotes, still escaped), if there is one.
-pub(crate) struct Scan {
-    pub first_key: Option<Range<usize>>,
-}
-
-/// Checks `bytes.len() <= max` and the nesting depth, in one pass that
-/// respects JSON strings and escapes. Malformed JSON is left to the parser.
-pub(crate) fn prescan(bytes: &[u8], max: usize, max_depth: usize) -> Result<Scan, MessageError> {
-    if bytes.len() > max {
-        return Err(MessageError::TooLarge {
-            size: bytes.len(),
-            limit: max,
-        });
-    }
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut string_start = 0usize;
-    let mut first_key = None;
-    let mut seen_top_object = false;
-    for (i, &b) in bytes.iter().enumerate() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-                if depth == 1 && seen_top_object && first_key.is_none() {
-                    first_key = Some(string_start..i);
-                }
-            }
-            continue;
-        }
-        match b {
-            b'"' => {
-                in_string = true;
-                string_start = i + 1;
-            }
-            b'{' | b'[' => {
-                depth += 1;
-                if depth > max_depth {
-                    return Err(MessageError::TooDeep { limit: max_depth });
-                }
-                if depth == 1 && b == b'{' {
-                    seen_top_object = true;
-                }
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    Ok(Scan { first_key })
-}
-
 /// The byte range of the value of top-level member `name` in a JSON object
 /// that has already been parsed successfully (so it is well-formed). Keys
 /// with escapes are compared after unescaping.
@@ -103,12 +47,15 @@ pub(crate) fn member_span(bytes: &[u8], name: &str) -> Option<Range<usize>> {
             b'"' => {
                 let start = i;
                 i += 1;
-                while i < bytes.len() {
-                    match bytes.get(i)? {
-                        b'\\' => i += 2,
-                        b'"' => break,
-                        _ => i += 1,
+                // To the closing quote, skipping escapes (memchr: a TA's
+                // data is one string of megabytes).
+                // An unterminated string ends the search.
+                loop {
+                    i += memchr::memchr2(b'"', b'\\', bytes.get(i..)?)?;
+                    if bytes.get(i) == Some(&b'"') {
+                        break;
                     }
+                    i += 2;
                 }
                 if depth == 1 && expect_key {
                     let raw = bytes.get(start..=i)?;
@@ -175,26 +122,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn depth_counts_only_outside_strings() {
-        assert!(prescan(br#"{"a":"[[[[[[\"[[["}"#, 100, 2).is_ok());
-        assert_eq!(
-            prescan(b"[[[]]]", 100, 2).err(),
-            Some(MessageError::TooDeep { limit: 2 })
-        );
-        assert!(matches!(
-            prescan(b"{}", 1, 2),
-            Err(MessageError::TooLarge { size: 2, limit: 1 })
-        ));
-    }
-
-    #[test]
-    fn first_key_is_found() {
-        let text = br#" { "Cre\"ate" : {"x":1} }"#;
-        let scan = prescan(text, 100, 4).unwrap();
-        assert_eq!(&text[scan.first_key.unwrap()], br#"Cre\"ate"#);
-    }
-
-    #[test]
     fn member_span_finds_exact_value_bytes() {
         let text = br#"{"did":"x,}" , "dsi" : { "a" : [1,{"b":"}"}] } , "z":2}"#;
         let span = member_span(text, "dsi").unwrap();
@@ -204,5 +131,11 @@ mod tests {
         let text = br#"{"\u0064si":"v"}"#;
         assert_eq!(&text[member_span(text, "dsi").unwrap()], br#""v""#);
         assert!(member_span(br#"{"a":{"dsi":1}}"#, "dsi").is_none());
+        // Escaped quotes and backslashes inside strings, and unterminated
+        // strings.
+        let text = br#"{"a":"x\\","b":"q\"}","dsi":"v\\\""}"#;
+        assert_eq!(&text[member_span(text, "dsi").unwrap()], br#""v\\\"""#);
+        assert!(member_span(br#"{"dsi":"v"#, "dsi").is_none());
+        assert!(member_span(br#"{"a":"x\"#, "dsi").is_none());
     }
 }

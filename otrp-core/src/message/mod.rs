@@ -28,13 +28,15 @@ mod failure;
 mod get_device_state;
 pub(crate) mod json;
 mod limits;
+mod ta_data;
+mod ta_info;
 mod types;
 
 pub use broker::{BrokerError, ResponseMessage, parse_request};
 pub use commands::{
     CommandOutcome, CommandResponse, CreateSdTbsRequest, CreateSdTbsResponse, DeleteSdTbsRequest,
     DeleteSdTbsResponse, DeleteTaTbsRequest, DeleteTaTbsResponse, InstallEncryptedTa,
-    InstallTaTbsRequest, InstallTaTbsResponse, TaEncAlg, TaKey, UpdateEncryptedTa,
+    InstallTaTbsRequest, InstallTaTbsResponse, TaEncAlg, TaKey, TaPayloadError, UpdateEncryptedTa,
     UpdateSdTbsRequest, UpdateSdTbsResponse, UpdateTaTbsRequest, UpdateTaTbsResponse,
 };
 pub use contents::{
@@ -47,7 +49,8 @@ pub use contents::{
 pub use dsi::{Dsi, DsiDocument, RawDsi, SdInfo, SdList, TaInfo, TeeAik, TeeInfo, TfwData, sha256};
 
 pub use envelope::{
-    Direction, Envelope, GET_DEVICE_STATE_RESPONSE, MessageKind, OTRP_BROKER_ERROR, TbsMessage,
+    Direction, Envelope, EnvelopeRef, GET_DEVICE_STATE_RESPONSE, MessageKind, OTRP_BROKER_ERROR,
+    TbsMessage,
 };
 pub use error::{ErrorCode, MessageError};
 pub use failure::{ContentReason, Failure, Reason};
@@ -55,6 +58,10 @@ pub use get_device_state::{
     GetDeviceStateResponse, GetDeviceStateTbsRequest, GetDeviceTeeStateTbsResponse, TeeStateOutcome,
 };
 pub use limits::Limits;
+pub use ta_info::{
+    TA_INFORMATION, TA_INFORMATION_TBS, TA_QUERY, TaInfoError, TaInformationTbs, TaQuery,
+    sign_ta_information, verify_ta_information,
+};
 pub use types::{
     AikType, Base64Bytes, Base64UrlBytes, CertFingerprint, DeviceId, DsiHash, MessageId, SigAlg,
     Status, TaIv, Version,

@@ -28,8 +28,8 @@ pub struct Base64UrlBytes(pub Vec<u8>);
 
 /// Decodes OTrP BASE64: padded standard base64, or unpadded base64url.
 pub(crate) fn decode_otrp_b64(text: &str) -> Option<Vec<u8>> {
-    b64::decode_std(text, "base64")
-        .or_else(|_| b64::decode_url(text, "base64"))
+    b64::decode_std_public(text, "base64")
+        .or_else(|_| b64::decode_url_public(text, "base64"))
         .ok()
 }
 
@@ -101,7 +101,7 @@ impl FromJson for Base64Bytes {
 impl FromJson for Base64UrlBytes {
     fn from_json(value: Value, path: &Path<'_>) -> Result<Self, MessageError> {
         let text = String::from_json(value, path)?;
-        b64::decode_url(&text, "base64url")
+        b64::decode_url_public(&text, "base64url")
             .map(Base64UrlBytes)
             .map_err(|_| invalid(path, "not unpadded base64url"))
     }

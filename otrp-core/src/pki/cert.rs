@@ -11,7 +11,7 @@ use const_oid::db::rfc5912::{
 };
 use der::asn1::{AnyRef, UintRef};
 use der::{Decode, Encode, Reader, SliceReader};
-use rustls_pki_types::SignatureVerificationAlgorithm;
+use rustls_pki_types::{SignatureVerificationAlgorithm, UnixTime};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::KeyUsage;
@@ -33,8 +33,12 @@ pub(crate) fn parse(der: &[u8]) -> Result<Certificate, CertError> {
 /// verifies TA signatures with an SP certificate's key (9.3.1). The
 /// certificate is only parsed here; validate it first.
 pub fn spki_of_certificate(der: &[u8]) -> Result<Vec<u8>, CertError> {
-    parse(der)?
-        .tbs_certificate
+    spki_der(&parse(der)?)
+}
+
+/// [`spki_of_certificate`] of a parsed certificate.
+pub(crate) fn spki_der(cert: &Certificate) -> Result<Vec<u8>, CertError> {
+    cert.tbs_certificate
         .subject_public_key_info
         .to_der()
         .map_err(|_| CertError::Malformed)
@@ -152,6 +156,67 @@ pub(crate) fn check_digital_signature(cert: &Certificate) -> Result<(), CertErro
         }
     }
     Ok(())
+}
+
+/// The complete encoding (tag, length, value) of the first element of the
+/// DER SEQUENCE `der`: the signed bytes, exactly as received.
+pub(crate) fn raw_first_element(der: &[u8]) -> Option<&[u8]> {
+    let mut reader = SliceReader::new(der).ok()?;
+    let header = der::Header::decode(&mut reader).ok()?;
+    if header.tag != der::Tag::Sequence {
+        return None;
+    }
+    reader.tlv_bytes().ok()
+}
+
+/// notBefore <= `now` <= notAfter (RFC 5280 4.1.2.5).
+pub(crate) fn check_validity(cert: &Certificate, now: UnixTime) -> Result<(), CertError> {
+    let v = &cert.tbs_certificate.validity;
+    let now = now.as_secs();
+    if now < v.not_before.to_unix_duration().as_secs() {
+        return Err(CertError::NotYetValid);
+    }
+    if now > v.not_after.to_unix_duration().as_secs() {
+        return Err(CertError::Expired);
+    }
+    Ok(())
+}
+
+/// The certificate's own signature, as far as it can be checked without its
+/// issuer: a self-issued certificate must verify with its own key; any
+/// other must at least use a signature algorithm `algs` offers.
+pub(crate) fn check_own_signature(
+    algs: &[&dyn SignatureVerificationAlgorithm],
+    der: &[u8],
+    cert: &Certificate,
+) -> Result<(), CertError> {
+    let tbs = &cert.tbs_certificate;
+    if tbs.issuer == tbs.subject {
+        let raw = raw_first_element(der).ok_or(CertError::Malformed)?;
+        let signature = cert.signature.as_bytes().ok_or(CertError::Malformed)?;
+        return verify_signature(
+            algs,
+            &tbs.subject_public_key_info,
+            &cert.signature_algorithm,
+            raw,
+            signature,
+        )
+        .map_err(|e| match e {
+            SigError::UnsupportedAlgorithm => CertError::UnsupportedSignatureAlgorithm,
+            SigError::KeyMismatch => CertError::SignatureAlgorithmKeyMismatch,
+            SigError::Bad => CertError::BadSignature,
+        });
+    }
+    let sig_id = alg_id_contents(&cert.signature_algorithm)
+        .ok_or(CertError::UnsupportedSignatureAlgorithm)?;
+    if algs
+        .iter()
+        .any(|a| a.signature_alg_id().as_ref() == sig_id.as_slice())
+    {
+        Ok(())
+    } else {
+        Err(CertError::UnsupportedSignatureAlgorithm)
+    }
 }
 
 /// The contents (without the outer SEQUENCE header) of an encoded

@@ -7,7 +7,9 @@ use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5912::ID_KP_CODE_SIGNING;
 use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
 
-use super::{CertError, Did, PkiError, Role, TamId, cert, tamid_from_certificate};
+use x509_cert::Certificate;
+
+use super::{CertError, Did, PkiError, Role, TamId, cert};
 use crate::crypto::Provider;
 
 /// A set of trusted root CAs for one role (the TEE's TAM roots of 4.2, the
@@ -140,8 +142,64 @@ impl ValidatedChain {
     }
 }
 
+/// The most certificates an offered chain may hold (`x5c` with the signer
+/// first, or a TEE certificate with its `cacert`): OTrP hierarchies are two
+/// or three deep, and every certificate beyond the first is only a
+/// candidate for path building, which costs work before anything is
+/// authenticated (issue 18: an unsigned request with 600 offered
+/// certificates cost seconds). The TEE refuses a longer `x5c` as malformed
+/// before parsing any of it.
+pub const MAX_CHAIN_CERTS: usize = 8;
+
+/// Bounds an offered chain (signer or device certificate first) before any
+/// path building: at most [`MAX_CHAIN_CERTS`] certificates, each parsing as
+/// DER X.509, no two equal and no two with the same subject name. With
+/// distinct subjects every issuer name has at most one candidate, so path
+/// building is linear in the chain's length. The count is checked before
+/// anything is parsed.
+pub fn check_offered_chain(certs: &[&[u8]]) -> Result<(), CertError> {
+    ParsedChain::parse(certs).map(drop)
+}
+
+/// An offered chain (signer or device certificate first) that passed
+/// [`check_offered_chain`], each certificate parsed once: validation, the
+/// signer's key and its tamid read the parsed form instead of parsing the
+/// same bytes again.
+pub(crate) struct ParsedChain(Vec<Certificate>);
+
+impl ParsedChain {
+    /// Checks and parses `certs` (see [`check_offered_chain`]).
+    pub(crate) fn parse(certs: &[&[u8]]) -> Result<Self, CertError> {
+        if certs.len() > MAX_CHAIN_CERTS {
+            return Err(CertError::TooManyCertificates);
+        }
+        let mut parsed: Vec<Certificate> = Vec::with_capacity(certs.len());
+        for der in certs {
+            let cert = cert::parse(der)?;
+            let subject = &cert.tbs_certificate.subject;
+            if parsed.iter().any(|c| c.tbs_certificate.subject == *subject) {
+                return Err(CertError::DuplicateCertificate);
+            }
+            parsed.push(cert);
+        }
+        Ok(ParsedChain(parsed))
+    }
+
+    /// The first certificate (the signer's or the device's), parsed.
+    pub(crate) fn leaf(&self) -> Option<&Certificate> {
+        self.0.first()
+    }
+
+    /// The DER SubjectPublicKeyInfo of the first certificate (see
+    /// [`super::spki_of_certificate`]).
+    pub(crate) fn leaf_spki(&self) -> Result<Vec<u8>, CertError> {
+        cert::spki_der(self.leaf().ok_or(CertError::Missing)?)
+    }
+}
+
 /// Validates `end_entity` with `intermediates` against `anchors` at `now`
-/// under `policy`, for `role`. Signatures are checked with
+/// under `policy`, for `role`. The offered certificates are first bounded
+/// by [`check_offered_chain`]. Signatures are checked with
 /// `provider.webpki_algorithms` only, so an algorithm it lacks (SHA-1) is
 /// [`CertError::UnsupportedSignatureAlgorithm`].
 pub fn validate_chain(
@@ -153,18 +211,61 @@ pub fn validate_chain(
     intermediates: &[&[u8]],
     now: UnixTime,
 ) -> Result<ValidatedChain, PkiError> {
+    let (offered, parsed) = parse_offered(role, end_entity, intermediates)?;
+    validate_offered(provider, role, policy, anchors, &offered, &parsed, now)
+}
+
+/// The chain `end_entity` then `intermediates`, bounded and parsed (see
+/// [`check_offered_chain`]).
+fn parse_offered<'a>(
+    role: Role,
+    end_entity: &'a [u8],
+    intermediates: &[&'a [u8]],
+) -> Result<(Vec<&'a [u8]>, ParsedChain), PkiError> {
     let fail = |e| PkiError::cert(role, e);
     if end_entity.is_empty() {
         return Err(fail(CertError::Missing));
+    }
+    if intermediates.len() >= MAX_CHAIN_CERTS {
+        return Err(fail(CertError::TooManyCertificates));
+    }
+    let offered: Vec<&[u8]> = core::iter::once(end_entity)
+        .chain(intermediates.iter().copied())
+        .collect();
+    let parsed = ParsedChain::parse(&offered).map_err(fail)?;
+    Ok((offered, parsed))
+}
+
+/// [`validate_chain`] of the chain `offered` (end entity first), already
+/// bounded and parsed as `parsed`.
+pub(crate) fn validate_offered(
+    provider: &Provider,
+    role: Role,
+    policy: &CertPolicy,
+    anchors: &TrustAnchors,
+    offered: &[&[u8]],
+    parsed: &ParsedChain,
+    now: UnixTime,
+) -> Result<ValidatedChain, PkiError> {
+    let fail = |e| PkiError::cert(role, e);
+    let (Some((&end_entity, intermediates)), Some(leaf)) = (offered.split_first(), parsed.leaf())
+    else {
+        return Err(fail(CertError::Missing));
+    };
+    if end_entity.is_empty() || offered.len() != parsed.0.len() {
+        return Err(fail(CertError::Missing));
+    }
+    // The profile requires DER (RFC 5280 4.1); BER is refused.
+    for (der, cert) in offered.iter().zip(&parsed.0) {
+        super::der_strict::check_parsed_certificate_der(cert, der).map_err(fail)?;
     }
     let ee_der = CertificateDer::from(end_entity);
     let ee =
         webpki::EndEntityCert::try_from(&ee_der).map_err(|e| fail(CertError::from_webpki(&e)))?;
     // Weak or exotic keys among the offered intermediates are named as such
     // rather than surfacing as a bad signature further down.
-    for der in intermediates {
-        let parsed = cert::parse(der).map_err(fail)?;
-        cert::check_key(&parsed.tbs_certificate.subject_public_key_info).map_err(fail)?;
+    for cert in parsed.0.iter().skip(1) {
+        cert::check_key(&cert.tbs_certificate.subject_public_key_info).map_err(fail)?;
     }
     let inter: Vec<CertificateDer<'_>> = intermediates
         .iter()
@@ -186,9 +287,8 @@ pub fn validate_chain(
         )
         .map_err(|e| fail(CertError::from_webpki(&e)))?;
 
-    let parsed = cert::parse(end_entity).map_err(fail)?;
-    cert::check_key(&parsed.tbs_certificate.subject_public_key_info).map_err(fail)?;
-    cert::check_digital_signature(&parsed).map_err(fail)?;
+    cert::check_key(&leaf.tbs_certificate.subject_public_key_info).map_err(fail)?;
+    cert::check_digital_signature(leaf).map_err(fail)?;
 
     let mut certs = Vec::with_capacity(1 + intermediates.len());
     certs.push(CertificateDer::from(end_entity.to_vec()));
@@ -228,16 +328,32 @@ pub fn validate_tam_chain(
     let (leaf, rest) = x5c
         .split_first()
         .ok_or(PkiError::cert(Role::Tam, CertError::Missing))?;
-    let chain = validate_chain(
+    let (offered, parsed) = parse_offered(Role::Tam, leaf, rest)?;
+    validate_offered_tam_chain(provider, anchors, &offered, &parsed, now)
+}
+
+/// [`validate_tam_chain`] of an `x5c` already bounded and parsed as
+/// `parsed`.
+pub(crate) fn validate_offered_tam_chain(
+    provider: &Provider,
+    anchors: &TrustAnchors,
+    x5c: &[&[u8]],
+    parsed: &ParsedChain,
+    now: UnixTime,
+) -> Result<TamCertificate, PkiError> {
+    let chain = validate_offered(
         provider,
         Role::Tam,
         &CertPolicy::for_role(Role::Tam),
         anchors,
-        leaf,
-        rest,
+        x5c,
+        parsed,
         now,
     )?;
-    let tamid = tamid_from_certificate(leaf)?;
+    let leaf = parsed
+        .leaf()
+        .ok_or(PkiError::cert(Role::Tam, CertError::Missing))?;
+    let tamid = super::id::tamid_of(leaf)?;
     Ok(TamCertificate { chain, tamid })
 }
 
@@ -259,15 +375,31 @@ pub fn validate_tee_chain(
     cacert: &[&[u8]],
     now: UnixTime,
 ) -> Result<TeeCertificate, PkiError> {
-    let chain = validate_chain(
+    let (offered, parsed) = parse_offered(Role::Tee, tee_cert, cacert)?;
+    validate_offered_tee_chain(provider, anchors, &offered, &parsed, now)
+}
+
+/// [`validate_tee_chain`] of the chain `offered` (TEE certificate first),
+/// already bounded and parsed as `parsed`.
+pub(crate) fn validate_offered_tee_chain(
+    provider: &Provider,
+    anchors: &TrustAnchors,
+    offered: &[&[u8]],
+    parsed: &ParsedChain,
+    now: UnixTime,
+) -> Result<TeeCertificate, PkiError> {
+    let chain = validate_offered(
         provider,
         Role::Tee,
         &CertPolicy::for_role(Role::Tee),
         anchors,
-        tee_cert,
-        cacert,
+        offered,
+        parsed,
         now,
     )?;
+    let tee_cert = offered
+        .first()
+        .ok_or(PkiError::cert(Role::Tee, CertError::Missing))?;
     let did = Did::of_certificate(provider, tee_cert)?;
     Ok(TeeCertificate { chain, did })
 }
@@ -299,9 +431,11 @@ pub fn validate_tfw_certificate(
 /// key (RSA >= 2048, P-256, P-384) and, when keyUsage is present, allow
 /// digitalSignature (the SP signs TAs). Signature: when `anchors` holds SP
 /// roots, the certificate (with `intermediates`) must chain to one of them
-/// at `now`; a TEE without SP roots can only check the format, since the
-/// issuer is unknown to it. Refusals are [`Role::Sp`]
-/// (`ERR_SPCERT_INVALID`).
+/// at `now`. A TEE without SP roots does not know the issuer; it checks
+/// the validity period at `now` and the certificate's own signature as far
+/// as that is possible without the issuer: a self-issued certificate must
+/// verify with its own key, any other must use a signature algorithm the
+/// provider offers. Refusals are [`Role::Sp`] (`ERR_SPCERT_INVALID`).
 pub fn check_sp_certificate(
     provider: &Provider,
     anchors: &TrustAnchors,
@@ -316,6 +450,8 @@ pub fn check_sp_certificate(
         let parsed = cert::parse(spcert).map_err(fail)?;
         cert::check_key(&parsed.tbs_certificate.subject_public_key_info).map_err(fail)?;
         cert::check_digital_signature(&parsed).map_err(fail)?;
+        cert::check_validity(&parsed, now).map_err(fail)?;
+        cert::check_own_signature(provider.webpki_algorithms, spcert, &parsed).map_err(fail)?;
         return Ok(());
     }
     validate_chain(

@@ -20,6 +20,18 @@ pub enum Role {
     Sp,
 }
 
+impl core::fmt::Display for Role {
+    /// The role as users name it (`TAM`, `TEE`, `TFW`, `SP`), for messages.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Role::Tam => "TAM",
+            Role::Tee => "TEE",
+            Role::Tfw => "TFW",
+            Role::Sp => "SP",
+        })
+    }
+}
+
 /// A refusal of one certificate or certificate path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -84,6 +96,15 @@ pub enum CertError {
     /// Path building exceeded its budget (too many candidates or too deep).
     #[error("certificate path too complex")]
     PathTooComplex,
+    /// More certificates were offered than [`super::MAX_CHAIN_CERTS`]:
+    /// refused before any of them is parsed.
+    #[error("too many certificates offered")]
+    TooManyCertificates,
+    /// Two offered certificates are the same, or name the same subject: a
+    /// path never needs both, and several candidates for one issuer name
+    /// are what makes path building combinatorial.
+    #[error("duplicate certificate or subject name offered")]
+    DuplicateCertificate,
     /// Any other refusal by the path validator.
     #[error("certificate refused")]
     Other,
@@ -195,7 +216,7 @@ pub enum OcspError {
 #[non_exhaustive]
 pub enum PkiError {
     /// A certificate or path of `role` was refused.
-    #[error("{role:?} certificate: {error}")]
+    #[error("{role} certificate: {error}")]
     Certificate {
         /// Whose certificate.
         role: Role,

@@ -105,7 +105,16 @@ impl fmt::Display for TamId {
 /// chain first (the issuing CA vouches for the value, 9.2.1.1).
 pub fn tamid_from_certificate(der: &[u8]) -> Result<TamId, PkiError> {
     let parsed = cert::parse(der).map_err(|e| PkiError::cert(Role::Tam, e))?;
-    let exts = parsed.tbs_certificate.extensions.unwrap_or_default();
+    tamid_of(&parsed)
+}
+
+/// [`tamid_from_certificate`] of a parsed certificate.
+pub(crate) fn tamid_of(parsed: &x509_cert::Certificate) -> Result<TamId, PkiError> {
+    let exts = parsed
+        .tbs_certificate
+        .extensions
+        .as_deref()
+        .unwrap_or_default();
     let mut uri: Option<String> = None;
     let mut rid: Option<String> = None;
     for ext in exts.iter().filter(|e| e.extn_id == ID_CE_SUBJECT_ALT_NAME) {

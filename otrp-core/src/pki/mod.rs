@@ -15,16 +15,24 @@
 
 mod cert;
 mod chain;
+mod der_strict;
 mod error;
 mod id;
 mod ocsp;
 
+pub(crate) use chain::{ParsedChain, validate_offered_tam_chain, validate_offered_tee_chain};
+
 pub use cert::{MIN_RSA_BITS, public_key_from_spki_der, spki_of_certificate};
 pub use chain::{
-    CertPolicy, TamCertificate, TeeCertificate, TrustAnchors, ValidatedChain, check_sp_certificate,
-    validate_chain, validate_tam_chain, validate_tee_chain, validate_tfw_certificate,
+    CertPolicy, MAX_CHAIN_CERTS, TamCertificate, TeeCertificate, TrustAnchors, ValidatedChain,
+    check_offered_chain, check_sp_certificate, validate_chain, validate_tam_chain,
+    validate_tee_chain, validate_tfw_certificate,
 };
+pub use der_strict::{check_certificate_der, check_ocsp_response_der};
 pub use error::{CertError, OcspError, PkiError, Role};
 pub use id::{Did, TamId, tamid_from_certificate};
-pub use ocsp::{OcspCache, OcspGood, OcspPolicy, check_revocation, verify_ocsp_response};
+pub use ocsp::{
+    OCSP_CACHE_PER_SCOPE, OcspAnswer, OcspCache, OcspGood, OcspPolicy, check_revocation,
+    check_revocation_in, read_ocsp_response, verify_ocsp_response,
+};
 pub use rustls_pki_types::UnixTime;

@@ -2,16 +2,17 @@
 //! stapled `OCSPResponse` for one certificate, and a bounded cache of good
 //! statuses that expire at nextUpdate.
 
-use alloc::collections::BTreeMap;
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
 
 use const_oid::db::rfc5912::{ID_KP_OCSP_SIGNING, ID_SHA_1, ID_SHA_256, ID_SHA_384, ID_SHA_512};
 use const_oid::db::rfc6960::ID_PKIX_OCSP_BASIC;
-use der::{Decode, Encode, Header, Reader, SliceReader};
+use der::Encode;
 use rustls_pki_types::{CertificateDer, UnixTime};
+use serde::{Deserialize, Serialize};
 use x509_cert::Certificate;
-use x509_ocsp::{BasicOcspResponse, CertStatus, OcspResponse, OcspResponseStatus, ResponderId};
+use x509_ocsp::{BasicOcspResponse, CertStatus, OcspResponseStatus, ResponderId};
 
 use super::cert::{self, SigError};
 use super::{CertError, OcspError, PkiError, ValidatedChain};
@@ -48,6 +49,18 @@ pub struct OcspGood {
     pub next_update: Option<UnixTime>,
 }
 
+/// A verified answer about one certificate: good or revoked, with its
+/// times. What [`OcspCache`] remembers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OcspAnswer {
+    /// thisUpdate of the response.
+    pub this_update: UnixTime,
+    /// nextUpdate of the response, if any.
+    pub next_update: Option<UnixTime>,
+    /// Whether the certificate is revoked.
+    pub revoked: bool,
+}
+
 /// Checks one stapled DER `OCSPResponse` for `cert` (DER) issued by `issuer`
 /// (DER) at `now`:
 ///
@@ -80,29 +93,77 @@ pub fn verify_ocsp_response(
     now: UnixTime,
     policy: &OcspPolicy,
 ) -> Result<OcspGood, OcspError> {
+    let answer = read_ocsp_response(provider, cert_der, issuer_der, response_der, now, policy)?;
+    if answer.revoked {
+        return Err(OcspError::Revoked);
+    }
+    Ok(OcspGood {
+        this_update: answer.this_update,
+        next_update: answer.next_update,
+    })
+}
+
+/// Steps 1 to 4 of [`verify_ocsp_response`], then the status: a good or a
+/// revoked answer (an unknown one is [`OcspError::Unknown`]). Freshness
+/// (nextUpdate) is required of a good answer only: a revocation, once
+/// signed, stays true.
+pub fn read_ocsp_response(
+    provider: &Provider,
+    cert_der: &[u8],
+    issuer_der: &[u8],
+    response_der: &[u8],
+    now: UnixTime,
+    policy: &OcspPolicy,
+) -> Result<OcspAnswer, OcspError> {
     let cert = cert::parse(cert_der).map_err(|_| OcspError::Malformed)?;
     let issuer = cert::parse(issuer_der).map_err(|_| OcspError::Malformed)?;
+    let response = ParsedOcsp::parse(response_der)?;
+    read_parsed(provider, &cert, &issuer, issuer_der, &response, now, policy)
+}
 
-    let response = OcspResponse::from_der(response_der).map_err(|_| OcspError::Malformed)?;
-    if response.response_status != OcspResponseStatus::Successful {
-        return Err(OcspError::NotSuccessful(response.response_status as u8));
-    }
-    let bytes = response.response_bytes.ok_or(OcspError::Malformed)?;
-    if bytes.response_type != ID_PKIX_OCSP_BASIC {
-        return Err(OcspError::NotBasic);
-    }
-    let basic_der = bytes.response.as_bytes();
-    let basic = BasicOcspResponse::from_der(basic_der).map_err(|_| OcspError::Malformed)?;
-    let tbs_raw = raw_first_element(basic_der).ok_or(OcspError::Malformed)?;
+/// A basic OCSP response in DER, parsed once (step 1 of
+/// [`verify_ocsp_response`]) for the certificates it may be about.
+struct ParsedOcsp {
+    basic: BasicOcspResponse,
+    /// The DER of its `tbsResponseData`, which the signature covers.
+    tbs_raw: Vec<u8>,
+}
 
+impl ParsedOcsp {
+    fn parse(response_der: &[u8]) -> Result<Self, OcspError> {
+        let (response, basic) = super::der_strict::parse_ocsp_response_der(response_der)?;
+        if response.response_status != OcspResponseStatus::Successful {
+            return Err(OcspError::NotSuccessful(response.response_status as u8));
+        }
+        let bytes = response.response_bytes.ok_or(OcspError::Malformed)?;
+        if bytes.response_type != ID_PKIX_OCSP_BASIC {
+            return Err(OcspError::NotBasic);
+        }
+        let basic = basic.ok_or(OcspError::Malformed)?;
+        let tbs_raw = cert::raw_first_element(bytes.response.as_bytes())
+            .ok_or(OcspError::Malformed)?
+            .to_vec();
+        Ok(ParsedOcsp { basic, tbs_raw })
+    }
+}
+
+/// [`read_ocsp_response`] of a parsed certificate, issuer and response.
+fn read_parsed(
+    provider: &Provider,
+    cert: &Certificate,
+    issuer: &Certificate,
+    issuer_der: &[u8],
+    response: &ParsedOcsp,
+    now: UnixTime,
+    policy: &OcspPolicy,
+) -> Result<OcspAnswer, OcspError> {
+    let (basic, tbs_raw) = (&response.basic, response.tbs_raw.as_slice());
     // 2. CertID.
-    let single = find_single(provider, &basic, &cert, &issuer)?;
+    let single = find_single(provider, basic, cert, issuer)?;
 
     // 3. Signature and responder authorization.
     let signature = basic.signature.as_bytes().ok_or(OcspError::Malformed)?;
-    check_signer(
-        provider, &basic, &issuer, issuer_der, tbs_raw, signature, now,
-    )?;
+    check_signer(provider, basic, issuer, issuer_der, tbs_raw, signature, now)?;
 
     // 4. Freshness.
     let skew = Duration::from_secs(policy.max_skew_secs);
@@ -111,38 +172,29 @@ pub fn verify_ocsp_response(
     if this_update.as_secs() > now.as_secs().saturating_add(skew.as_secs()) {
         return Err(OcspError::NotYetValid);
     }
-    match next_update {
-        Some(next) if now.as_secs().saturating_sub(skew.as_secs()) > next.as_secs() => {
-            return Err(OcspError::Stale);
+    let revoked = match single.cert_status {
+        CertStatus::Good(_) => false,
+        CertStatus::Revoked(_) => true,
+        CertStatus::Unknown(_) => return Err(OcspError::Unknown),
+    };
+    if !revoked {
+        match next_update {
+            Some(next) if now.as_secs().saturating_sub(skew.as_secs()) > next.as_secs() => {
+                return Err(OcspError::Stale);
+            }
+            None if policy.require_next_update => return Err(OcspError::MissingNextUpdate),
+            _ => {}
         }
-        None if policy.require_next_update => return Err(OcspError::MissingNextUpdate),
-        _ => {}
     }
-
-    // 5. Status.
-    match single.cert_status {
-        CertStatus::Good(_) => Ok(OcspGood {
-            this_update,
-            next_update,
-        }),
-        CertStatus::Revoked(_) => Err(OcspError::Revoked),
-        CertStatus::Unknown(_) => Err(OcspError::Unknown),
-    }
+    Ok(OcspAnswer {
+        this_update,
+        next_update,
+        revoked,
+    })
 }
 
 fn unix(d: Duration) -> UnixTime {
     UnixTime::since_unix_epoch(d)
-}
-
-/// The complete encoding (tag, length, value) of the first element of the
-/// DER SEQUENCE `der`: the signed bytes, exactly as received.
-fn raw_first_element(der: &[u8]) -> Option<&[u8]> {
-    let mut reader = SliceReader::new(der).ok()?;
-    let header = Header::decode(&mut reader).ok()?;
-    if header.tag != der::Tag::Sequence {
-        return None;
-    }
-    reader.tlv_bytes().ok()
 }
 
 /// The CertID hash algorithm. SHA-1 is accepted here (openssl's default and
@@ -292,26 +344,83 @@ fn check_signer(
     Err(error)
 }
 
-/// A bounded cache of verified good statuses (9.1.2: "Cache the CA OCSP
-/// stapling data and certificate revocation check status for other
-/// subsequent requests"), keyed by certificate and issuer. An entry serves
-/// until its nextUpdate; when full, the entry expiring first is dropped.
-#[derive(Clone, Debug)]
+/// The revocation status last established for each certificate (9.1.2:
+/// "Cache the CA OCSP stapling data and certificate revocation check status
+/// for other subsequent requests"), keyed by certificate and issuer, and
+/// grouped by scope (a TEE uses the tamid, so that no TAM's certificates
+/// can evict another's).
+///
+/// The memory is monotonic (issue 14): an answer with an earlier thisUpdate
+/// than the one remembered never replaces it, and a revoked status, once
+/// seen, holds for that certificate (a new certificate is a new entry).
+/// Each scope keeps at most `capacity` certificates; beyond that the good
+/// entry with the earliest thisUpdate goes first (revoked ones last).
+/// Serializable, so that a TEE keeps it with its state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OcspCache {
-    entries: BTreeMap<Vec<u8>, UnixTime>,
+    entries: Vec<OcspEntry>,
+    #[serde(skip, default = "default_capacity")]
     capacity: usize,
 }
 
+/// Certificates remembered per scope by default.
+pub const OCSP_CACHE_PER_SCOPE: usize = 16;
+
+fn default_capacity() -> usize {
+    OCSP_CACHE_PER_SCOPE
+}
+
+impl Default for OcspCache {
+    fn default() -> Self {
+        OcspCache::new(OCSP_CACHE_PER_SCOPE)
+    }
+}
+
+/// One remembered status.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct OcspEntry {
+    /// Whose certificate (a tamid, or empty).
+    scope: String,
+    /// Hex SHA-256 of the certificate, then of its issuer.
+    key: String,
+    /// thisUpdate, Unix seconds.
+    this_update: u64,
+    /// nextUpdate, Unix seconds.
+    next_update: Option<u64>,
+    /// Revoked.
+    revoked: bool,
+}
+
+impl OcspEntry {
+    fn answer(&self) -> OcspAnswer {
+        OcspAnswer {
+            this_update: secs(self.this_update),
+            next_update: self.next_update.map(secs),
+            revoked: self.revoked,
+        }
+    }
+}
+
+fn secs(s: u64) -> UnixTime {
+    UnixTime::since_unix_epoch(Duration::from_secs(s))
+}
+
 impl OcspCache {
-    /// A cache of at most `capacity` entries (0 disables caching).
+    /// A cache of at most `capacity` certificates per scope (0 disables
+    /// caching).
     pub fn new(capacity: usize) -> Self {
         OcspCache {
-            entries: BTreeMap::new(),
+            entries: Vec::new(),
             capacity,
         }
     }
 
-    /// The number of entries (expired ones included until the next insert).
+    /// Sets the per-scope capacity (after deserializing, say).
+    pub fn set_capacity(&mut self, capacity: usize) {
+        self.capacity = capacity;
+    }
+
+    /// The number of entries.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
@@ -321,15 +430,35 @@ impl OcspCache {
         self.entries.is_empty()
     }
 
-    fn key(provider: &Provider, cert: &[u8], issuer: &[u8]) -> Result<Vec<u8>, PkiError> {
+    fn key(provider: &Provider, cert: &[u8], issuer: &[u8]) -> Result<String, PkiError> {
         let d = provider.digest(HashAlg::Sha256)?;
         let mut key = d.digest(cert);
         key.extend_from_slice(&d.digest(issuer));
-        Ok(key)
+        let mut out = String::with_capacity(key.len() * 2);
+        for b in key {
+            out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+            out.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+        }
+        Ok(out)
     }
 
-    /// Whether a good status for `cert` under `issuer` is cached and still
-    /// before its nextUpdate at `now`.
+    /// The status remembered for `cert` under `issuer`, if any.
+    pub fn status(
+        &self,
+        provider: &Provider,
+        cert: &[u8],
+        issuer: &[u8],
+    ) -> Result<Option<OcspAnswer>, PkiError> {
+        let key = Self::key(provider, cert, issuer)?;
+        Ok(self
+            .entries
+            .iter()
+            .find(|e| e.key == key)
+            .map(OcspEntry::answer))
+    }
+
+    /// Whether a good status for `cert` under `issuer` is remembered and
+    /// still before its nextUpdate at `now`.
     pub fn is_good(
         &self,
         provider: &Provider,
@@ -337,77 +466,144 @@ impl OcspCache {
         issuer: &[u8],
         now: UnixTime,
     ) -> Result<bool, PkiError> {
-        let key = Self::key(provider, cert, issuer)?;
-        Ok(self.entries.get(&key).is_some_and(|next| now < *next))
+        Ok(self
+            .status(provider, cert, issuer)?
+            .is_some_and(|a| !a.revoked && a.next_update.is_some_and(|n| now < n)))
     }
 
-    /// Records a verified good status. Responses without nextUpdate are not
-    /// cached (nothing would expire them).
+    /// Records a verified good status (scope ""). Kept for callers of the
+    /// good-only API; [`OcspCache::record`] takes any answer.
     pub fn insert(
         &mut self,
         provider: &Provider,
         cert: &[u8],
         issuer: &[u8],
         good: &OcspGood,
-        now: UnixTime,
+        _now: UnixTime,
     ) -> Result<(), PkiError> {
-        let Some(next) = good.next_update else {
-            return Ok(());
+        let answer = OcspAnswer {
+            this_update: good.this_update,
+            next_update: good.next_update,
+            revoked: false,
         };
-        if self.capacity == 0 || next <= now {
-            return Ok(());
+        self.record(provider, "", cert, issuer, &answer).map(|_| ())
+    }
+
+    /// Merges a verified answer monotonically and returns the status now
+    /// remembered: a revoked entry stays revoked and a revocation replaces
+    /// a good entry; a good answer with an earlier thisUpdate than the
+    /// entry's is ignored. With capacity 0 nothing is remembered and the
+    /// answer itself is returned.
+    pub fn record(
+        &mut self,
+        provider: &Provider,
+        scope: &str,
+        cert: &[u8],
+        issuer: &[u8],
+        answer: &OcspAnswer,
+    ) -> Result<OcspAnswer, PkiError> {
+        if self.capacity == 0 {
+            return Ok(*answer);
         }
         let key = Self::key(provider, cert, issuer)?;
-        self.entries.retain(|_, n| now < *n);
-        while self.entries.len() >= self.capacity && !self.entries.contains_key(&key) {
-            let first = self
+        let fresh = OcspEntry {
+            scope: scope.into(),
+            key: key.clone(),
+            this_update: answer.this_update.as_secs(),
+            next_update: answer.next_update.map(|n| n.as_secs()),
+            revoked: answer.revoked,
+        };
+        if let Some(e) = self.entries.iter_mut().find(|e| e.key == key) {
+            let newer = fresh.revoked || fresh.this_update > e.this_update;
+            if !e.revoked && newer {
+                *e = fresh;
+            }
+            return Ok(e.answer());
+        }
+        let in_scope = self.entries.iter().filter(|e| e.scope == scope).count();
+        if in_scope >= self.capacity {
+            let victim = self
                 .entries
                 .iter()
-                .min_by_key(|(_, n)| **n)
-                .map(|(k, _)| k.clone());
-            match first {
-                Some(k) => {
-                    self.entries.remove(&k);
-                }
-                None => break,
+                .enumerate()
+                .filter(|(_, e)| e.scope == scope)
+                .min_by_key(|(_, e)| (e.revoked, e.this_update))
+                .map(|(i, _)| i);
+            if let Some(i) = victim {
+                self.entries.remove(i);
             }
         }
-        self.entries.insert(key, next);
-        Ok(())
+        self.entries.push(fresh);
+        Ok(*answer)
     }
 }
 
 /// Checks the revocation status of every certificate of a validated TAM
 /// path (TAM certificate and intermediates; the root needs none) with the
-/// stapled `ocspdat` responses (9.1.1), in any order. A certificate with a
-/// good status in `cache` needs no response (9.1.1: the array "may contain
-/// only the OCSP stapling data for the TAM certificate in subsequent
-/// exchanges"); new good statuses are added to the cache.
-///
-/// A certificate without a usable response fails with the most telling
-/// refusal among the responses offered ([`OcspError::Missing`] when none
-/// matched it at all); every refusal is `ERR_TAM_NOT_TRUSTED`.
+/// stapled `ocspdat` responses (9.1.1), in any order, and the statuses
+/// `cache` remembers ([`check_revocation_in`] with scope "", or with a
+/// throw-away cache when `cache` is `None`).
 pub fn check_revocation(
     provider: &Provider,
     chain: &ValidatedChain,
     ocspdat: &[&[u8]],
     now: UnixTime,
     policy: &OcspPolicy,
-    mut cache: Option<&mut OcspCache>,
+    cache: Option<&mut OcspCache>,
 ) -> Result<(), PkiError> {
+    let mut scratch = OcspCache::new(0);
+    let cache = cache.unwrap_or(&mut scratch);
+    check_revocation_in(provider, chain, ocspdat, now, policy, cache, "")
+}
+
+/// Checks the revocation status of every certificate of a validated TAM
+/// path with the stapled `ocspdat` (in any order) and the statuses `cache`
+/// remembers under `scope`, and records what the responses say
+/// (monotonically, see [`OcspCache`]). For each certificate the newest
+/// verified response counts (a revoked one before any good one); merged with the memory, the status must be
+/// good: fresh in a response of this request, or remembered and before its
+/// nextUpdate (9.1.1: the array "may contain only the OCSP stapling data
+/// for the TAM certificate in subsequent exchanges"). A revoked status,
+/// stapled or remembered, is [`OcspError::Revoked`] even when a good (older)
+/// response is stapled too.
+///
+/// A certificate without a usable response fails with the most telling
+/// refusal among the responses offered ([`OcspError::Missing`] when none
+/// matched it at all); every refusal is `ERR_TAM_NOT_TRUSTED`. The cache is
+/// updated even when the check fails, so a caller that keeps it (a TEE)
+/// keeps a revocation it learnt from a refused request.
+pub fn check_revocation_in(
+    provider: &Provider,
+    chain: &ValidatedChain,
+    ocspdat: &[&[u8]],
+    now: UnixTime,
+    policy: &OcspPolicy,
+    cache: &mut OcspCache,
+    scope: &str,
+) -> Result<(), PkiError> {
+    let mut outcome = Ok(());
+    // Each response and each certificate is parsed once, not once per pair.
+    let responses: Vec<Result<ParsedOcsp, OcspError>> =
+        ocspdat.iter().map(|r| ParsedOcsp::parse(r)).collect();
     for (cert, issuer) in chain.issuer_pairs() {
-        if let Some(c) = cache.as_deref() {
-            if c.is_good(provider, cert, issuer, now)? {
-                continue;
-            }
-        }
         let mut best = OcspError::Missing;
-        let mut good = None;
-        for response in ocspdat {
-            match verify_ocsp_response(provider, cert, issuer, response, now, policy) {
-                Ok(g) => {
-                    good = Some(g);
-                    break;
+        let mut newest: Option<OcspAnswer> = None;
+        let pair = cert::parse(cert).and_then(|c| Ok((c, cert::parse(issuer)?)));
+        for response in &responses {
+            let answer = match (&pair, response) {
+                (Ok((c, i)), Ok(r)) => read_parsed(provider, c, i, issuer, r, now, policy),
+                (Err(_), _) => Err(OcspError::Malformed),
+                (_, Err(e)) => Err(*e),
+            };
+            match answer {
+                Ok(a) => {
+                    // A revocation, once seen, holds: it wins over any good
+                    // answer; otherwise the newest answer counts.
+                    let newer = newest
+                        .is_none_or(|n| (a.revoked, a.this_update) > (n.revoked, n.this_update));
+                    if newer {
+                        newest = Some(a);
+                    }
                 }
                 Err(e) => {
                     if rank(e) > rank(best) {
@@ -416,14 +612,25 @@ pub fn check_revocation(
                 }
             }
         }
-        let good = good.ok_or(PkiError::Ocsp(best))?;
-        if let Some(c) = cache.as_deref_mut() {
-            c.insert(provider, cert, issuer, &good, now)?;
+        let merged = match &newest {
+            Some(a) => Some(cache.record(provider, scope, cert, issuer, a)?),
+            None => cache.status(provider, cert, issuer)?,
+        };
+        let verdict = match merged {
+            Some(m) if m.revoked => Err(PkiError::Ocsp(OcspError::Revoked)),
+            // The stapled answer is the one that counts and it passed the
+            // freshness checks of this request.
+            Some(m) if newest == Some(m) => Ok(()),
+            Some(m) if m.next_update.is_some_and(|n| now < n) => Ok(()),
+            Some(_) if newest.is_some() => Err(PkiError::Ocsp(OcspError::Stale)),
+            _ => Err(PkiError::Ocsp(best)),
+        };
+        if outcome.is_ok() {
+            outcome = verdict;
         }
     }
-    Ok(())
+    outcome
 }
-
 /// How telling a refusal is when several responses were tried for one
 /// certificate: a response about another certificate says least.
 fn rank(e: OcspError) -> u8 {

@@ -5,8 +5,8 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use super::TamError;
+use super::identity::spki_public_key;
 use super::policy::{AcceptValidTees, TeePolicy};
-use super::session::spki_public_key;
 use crate::crypto::{Curve, JwsAlg, KeyKind, PrivateKey, Provider};
 use crate::message::Limits;
 use crate::pki::{TamId, TrustAnchors, tamid_from_certificate};
@@ -89,24 +89,28 @@ impl Tam {
 
     /// OCSP responses (DER) for the TAM certificate and its CAs, sent as
     /// `ocspdat` (9.1.1).
+    #[must_use]
     pub fn with_ocspdat(mut self, ocspdat: Vec<Vec<u8>>) -> Self {
         self.ocspdat = ocspdat;
         self
     }
 
     /// Firmware roots: `tfwdata` is then checked against them (9.1.3).
+    #[must_use]
     pub fn with_tfw_anchors(mut self, anchors: TrustAnchors) -> Self {
         self.tfw_anchors = anchors;
         self
     }
 
     /// The TEE acceptance policy (9.1.7); [`AcceptValidTees`] by default.
+    #[must_use]
     pub fn with_policy(mut self, policy: Box<dyn TeePolicy>) -> Self {
         self.policy = policy;
         self
     }
 
     /// Size and depth limits for responses.
+    #[must_use]
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self
@@ -114,6 +118,7 @@ impl Tam {
 
     /// The signature algorithms accepted on responses and announced as
     /// `supportedsigalgs` (9.1.1); RS256 and ES256 (section 11) by default.
+    #[must_use]
     pub fn with_response_algs(mut self, algs: Vec<JwsAlg>) -> Self {
         self.response_algs = algs;
         self
@@ -128,6 +133,12 @@ impl Tam {
     /// The provider.
     pub fn provider(&self) -> &Provider {
         &self.provider
+    }
+
+    /// The size and depth limits for responses (also those a stored
+    /// [`DeviceState`](super::DeviceState) is read back with).
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The JWS algorithm requests are signed with.

@@ -13,6 +13,7 @@ use crate::pki::PkiError;
 /// Every refusal of a response leaves the [`DeviceState`](super::DeviceState)
 /// exactly as it was, so the genuine answer can still be handled.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TamError {
     /// A response arrived while no request was outstanding (a replay, or a
     /// second answer to the same request).
@@ -20,11 +21,15 @@ pub enum TamError {
     NoOutstandingRequest,
     /// A request was asked for while another one awaits its answer: one
     /// conversation carries one request at a time.
-    #[error("a {0:?} request is still outstanding")]
+    #[error("a {} is still outstanding", .0.envelope_name(crate::message::Direction::Request))]
     RequestOutstanding(MessageKind),
     /// The response is for another command than the outstanding request
     /// (re-ordered or mis-routed).
-    #[error("expected a {expected:?} response, got {found:?}")]
+    #[error(
+        "expected a {}, got a {}",
+        .expected.envelope_name(crate::message::Direction::Response),
+        .found.envelope_name(crate::message::Direction::Response)
+    )]
     UnexpectedResponse {
         /// The command of the outstanding request.
         expected: MessageKind,

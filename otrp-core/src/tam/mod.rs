@@ -20,6 +20,7 @@
 
 mod config;
 mod error;
+mod identity;
 mod package;
 mod policy;
 mod session;

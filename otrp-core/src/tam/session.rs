@@ -5,13 +5,13 @@
 
 use alloc::boxed::Box;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use der::{Decode, Encode};
-
+use super::identity::{spki_public_key, tee_identity_parsed};
 use super::package::{CONTENT_ALG, SealedTa, encrypt_to};
 use super::policy::{TeeReport, TfwStatus};
-use super::state::{DeviceState, KnownTee, LastDsi, Outstanding};
+use super::state::{DeviceState, KnownTee, LastDsi, Outstanding, SentWithoutX5c};
 use super::{Tam, TamError};
 use crate::crypto::{Cek, ContentAlg, JwsAlg, KeyAlg, Provider, PublicKey};
 use crate::jose::{Header, JwePolicy, Jws, b64};
@@ -26,7 +26,9 @@ use crate::message::{
     UpdateSdRequestContent, UpdateSdResponseContent, UpdateSdTbsRequest, UpdateSdTbsResponse,
     UpdateTaTbsRequest, UpdateTaTbsResponse,
 };
-use crate::pki::{Did, UnixTime, validate_tee_chain, validate_tfw_certificate};
+use crate::pki::{
+    ParsedChain, PkiError, Role, UnixTime, validate_offered_tee_chain, validate_tfw_certificate,
+};
 
 /// Key management algorithms accepted on `edsi` (the TAM's key decrypts).
 const EDSI_POLICY: JwePolicy<'static> = JwePolicy {
@@ -44,6 +46,7 @@ const EDSI_POLICY: JwePolicy<'static> = JwePolicy {
 /// An SD or TA command for one TEE (sections 9.2, 9.3). GetDeviceState is
 /// [`TamSession::get_device_state`].
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Command {
     /// CreateSD (9.2.1): a new SD `sdname` for SP `spid`, whose TA signer
     /// certificate is `spcert` (DER).
@@ -169,6 +172,7 @@ pub struct TeeFailure {
 
 /// What a response meant.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Event {
     /// The answer to GetDeviceState, one result per TEE (9.1.7).
     DeviceState(Vec<TeeResult>),
@@ -187,6 +191,21 @@ pub enum Event {
     TeeFailure(TeeFailure),
     /// The OTrP Broker answered instead of the TEE (section 10; unsigned).
     BrokerError(BrokerError),
+    /// The TEE refused a request sent without `x5c` as from an unknown
+    /// signer (`ERR_TAM_NOT_TRUSTED`: it no longer caches this TAM's
+    /// certificate, 7.4.1), and the session made the same request again
+    /// with `x5c` (same `rid`, `tid` and content; the signature does not
+    /// cover `x5c`). Send `request` and hand its answer to
+    /// [`TamSession::handle_response`]. At most once per request: a
+    /// refusal of the resent request is a [`Event::TeeFailure`]. Later
+    /// requests to this TEE carry `x5c` until a GetDeviceState says
+    /// otherwise.
+    Resend {
+        /// The request to send, now with `x5c`.
+        request: Vec<u8>,
+        /// The TEE's refusal of the first attempt.
+        failure: TeeFailure,
+    },
 }
 
 /// A sans-IO conversation of one [`Tam`] with one device, in the style of
@@ -275,6 +294,7 @@ impl<'t> TamSession<'t> {
             cek: None,
             nextdsi: true,
             sdname: None,
+            resend: None,
         });
         self.state.revision += 1;
         Ok(bytes)
@@ -312,7 +332,7 @@ impl<'t> TamSession<'t> {
         let content =
             |plaintext: &[u8]| encrypt_to(&provider, &tee_key, Some(cek.clone()), plaintext);
         let mut sdname_check = None;
-        let bytes = match command {
+        let jws = match command {
             Command::CreateSd {
                 spid,
                 sdname,
@@ -329,7 +349,7 @@ impl<'t> TamSession<'t> {
                 let jwe = content(&plain.to_plaintext())?;
                 let tbs = CreateSdTbsRequest::new(rid.clone(), tid.clone(), tee, dsihash, jwe)
                     .with_nextdsi(true);
-                self.sign(&tbs, with_x5c)?
+                self.sign_jws(&tbs, with_x5c)?
             }
             Command::UpdateSd {
                 spid,
@@ -345,7 +365,7 @@ impl<'t> TamSession<'t> {
                 let jwe = content(&plain.to_plaintext())?;
                 let tbs = UpdateSdTbsRequest::new(rid.clone(), tid.clone(), tee, dsihash, jwe)
                     .with_nextdsi(true);
-                self.sign(&tbs, with_x5c)?
+                self.sign_jws(&tbs, with_x5c)?
             }
             Command::DeleteSd { sdname, deleteta } => {
                 let plain = DeleteSdRequestContent {
@@ -356,7 +376,7 @@ impl<'t> TamSession<'t> {
                 let jwe = content(&plain.to_plaintext())?;
                 let tbs = DeleteSdTbsRequest::new(rid.clone(), tid.clone(), tee, dsihash, jwe)
                     .with_nextdsi(true);
-                self.sign(&tbs, with_x5c)?
+                self.sign_jws(&tbs, with_x5c)?
             }
             Command::InstallTa {
                 spid,
@@ -379,7 +399,7 @@ impl<'t> TamSession<'t> {
                 let tbs =
                     InstallTaTbsRequest::new(rid.clone(), tid.clone(), tee, dsihash, jwe, sealed)
                         .with_nextdsi(true);
-                self.sign(&tbs, with_x5c)?
+                self.sign_jws(&tbs, with_x5c)?
             }
             Command::UpdateTa {
                 spid,
@@ -407,7 +427,7 @@ impl<'t> TamSession<'t> {
                 let tbs =
                     UpdateTaTbsRequest::new(rid.clone(), tid.clone(), tee, dsihash, jwe, sealed)
                         .with_nextdsi(true);
-                self.sign(&tbs, with_x5c)?
+                self.sign_jws(&tbs, with_x5c)?
             }
             Command::DeleteTa { sdname, taid } => {
                 let plain = DeleteTaRequestContent {
@@ -418,9 +438,13 @@ impl<'t> TamSession<'t> {
                 let jwe = content(&plain.to_plaintext())?;
                 let tbs = DeleteTaTbsRequest::new(rid.clone(), tid.clone(), tee, dsihash, jwe)
                     .with_nextdsi(true);
-                self.sign(&tbs, with_x5c)?
+                self.sign_jws(&tbs, with_x5c)?
             }
         };
+        let bytes = envelope(kind, &jws)?;
+        // Kept for one resend with x5c should the TEE no longer know this
+        // TAM's certificate.
+        let resend = (!with_x5c).then(|| SentWithoutX5c(Arc::new(jws)));
         self.state.tid = Some(tid.clone());
         self.state.outstanding = Some(Outstanding {
             kind,
@@ -430,42 +454,38 @@ impl<'t> TamSession<'t> {
             cek: Some(cek),
             nextdsi: true,
             sdname: sdname_check,
+            resend,
         });
         self.state.revision += 1;
         Ok(bytes)
     }
 
-    /// Signs a TBS message and wraps it in its envelope (7.4): flattened
-    /// JWS, `alg` protected, `x5c` in the unprotected `header` (9.1.1).
+    /// Signs a TBS message and wraps it in its envelope (7.4).
     fn sign<T: TbsMessage>(&self, tbs: &T, with_x5c: bool) -> Result<Vec<u8>, TamError> {
+        let jws = self.sign_jws(tbs, with_x5c)?;
+        envelope(T::KIND, &jws)
+    }
+
+    /// Signs a TBS message: `alg` protected, `x5c` in the unprotected
+    /// `header` (9.1.1) when `with_x5c`.
+    fn sign_jws<T: TbsMessage>(&self, tbs: &T, with_x5c: bool) -> Result<Jws, TamError> {
         let payload = tbs.to_payload();
-        let unprotected = if with_x5c {
-            let chain: Vec<String> = self.tam.x5c.iter().map(|c| b64::encode_std(c)).collect();
-            Some(Header::new().with("x5c", chain))
-        } else {
-            None
-        };
-        let jws = Jws::sign(
+        let unprotected = with_x5c.then(|| self.x5c_header());
+        Ok(Jws::sign(
             &payload,
             &*self.tam.key,
             self.tam.sign_alg,
             Header::new(),
             unprotected,
             self.provider(),
-        )?;
-        drop(payload);
-        let json = jws.to_flattened_json()?;
-        drop(jws);
-        // `{"<Name>Request":<jws>}` written directly: no copy through a
-        // JSON value, which matters for a TA of tens of MiB.
-        let name = T::KIND.envelope_name(Direction::Request);
-        let mut out = Vec::with_capacity(json.len() + name.len() + 5);
-        out.extend_from_slice(b"{\"");
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b"\":");
-        out.extend_from_slice(json.as_bytes());
-        out.push(b'}');
-        Ok(out)
+        )?)
+    }
+
+    /// The unprotected header carrying the TAM chain (standard base64,
+    /// RFC 7515 section 4.1.6).
+    fn x5c_header(&self) -> Header {
+        let chain: Vec<String> = self.tam.x5c.iter().map(|c| b64::encode_std(c)).collect();
+        Header::new().with("x5c", chain)
     }
 
     /// Handles the bytes that came back for the outstanding request at time
@@ -476,7 +496,9 @@ impl<'t> TamSession<'t> {
     /// `tid`, not signed by the TEE addressed (or, for GetDeviceState, by
     /// the TEE whose certificate validated), whose content does not decrypt
     /// under the request's CEK, or whose `did` is not the TEE's. Accepted
-    /// answers clear the outstanding request and update the device state.
+    /// answers clear the outstanding request and update the device state,
+    /// except the refusal answered with [`Event::Resend`]: the request
+    /// stays outstanding, awaiting the answer to the resent bytes.
     pub fn handle_response(&mut self, bytes: &[u8], now: UnixTime) -> Result<Event, TamError> {
         let outstanding = self
             .state
@@ -510,6 +532,7 @@ impl<'t> TamSession<'t> {
             }
         };
         // Every check passed: commit.
+        let answered = !matches!(update, Update::Resent { .. });
         match update {
             Update::None => {}
             Update::Tees(tees) => {
@@ -518,6 +541,19 @@ impl<'t> TamSession<'t> {
                         Some(slot) => *slot = tee,
                         None => self.state.tees.push(tee),
                     }
+                }
+            }
+            Update::SignerReq { tee } => {
+                if let Some(slot) = self.state.tees.iter_mut().find(|t| t.name == tee) {
+                    slot.signerreq = true;
+                }
+            }
+            Update::Resent { tee } => {
+                if let Some(slot) = self.state.tees.iter_mut().find(|t| t.name == tee) {
+                    slot.signerreq = true;
+                }
+                if let Some(o) = self.state.outstanding.as_mut() {
+                    o.resend = None;
                 }
             }
             Update::Dsi { tee, dsi } => {
@@ -532,7 +568,9 @@ impl<'t> TamSession<'t> {
                 }
             }
         }
-        self.state.outstanding = None;
+        if answered {
+            self.state.outstanding = None;
+        }
         self.state.revision += 1;
         Ok(event)
     }
@@ -550,7 +588,7 @@ impl<'t> TamSession<'t> {
         let mut results = Vec::with_capacity(envelopes.len());
         let mut tees: Vec<KnownTee> = Vec::new();
         for env in envelopes {
-            let jws = Jws::parse_json(&env.jws_bytes())?;
+            let jws = env.parse_jws()?;
             let payload = jws.unverified_payload()?;
             let tbs: GetDeviceTeeStateTbsResponse = env.parse_payload(&payload, &tam.limits)?;
             check_ids(outstanding, &tbs.rid, &tbs.tid)?;
@@ -577,10 +615,20 @@ impl<'t> TamSession<'t> {
             let dsi = doc.dsi();
             let cacert: Vec<&[u8]> = dsi.tee.cacert.iter().map(|c| c.as_bytes()).collect();
             let cert = dsi.tee.cert.as_bytes();
-            let validated = validate_tee_chain(provider, &tam.tee_anchors, cert, &cacert, now)?;
-            let (did, public_key) = tee_identity(provider, cert)?;
-            // The signature over the very payload parsed above.
+            // Bounded work before authentication (issue 18): anyone can
+            // encrypt an `edsi` to the TAM, so the offered chain is bounded
+            // (at most MAX_CHAIN_CERTS, no duplicates) and the signature over
+            // the very payload parsed above is checked with the certificate's
+            // key before any path is built.
+            let offered: Vec<&[u8]> = core::iter::once(cert)
+                .chain(cacert.iter().copied())
+                .collect();
+            // Each certificate is parsed once, here.
+            let parsed = ParsedChain::parse(&offered).map_err(|e| PkiError::cert(Role::Tee, e))?;
+            let (did, public_key) = tee_identity_parsed(provider, cert, &parsed)?;
             jws.verify(provider, &public_key, &tam.response_algs)?;
+            let validated =
+                validate_offered_tee_chain(provider, &tam.tee_anchors, &offered, &parsed, now)?;
             let tfw = self.check_tfw(outstanding, dsi, now)?;
             let name = dsi.tee.name.clone();
             if tees.iter().any(|t| t.name == name) {
@@ -670,7 +718,7 @@ impl<'t> TamSession<'t> {
             .as_ref()
             .ok_or(TamError::InvalidState("command without a CEK"))?;
         // Authenticate first: only the TEE addressed may answer.
-        let jws = Jws::parse_json(&env.jws_bytes())?;
+        let jws = env.parse_jws()?;
         let payload = jws.verify(provider, &tee.public_key, &tam.response_algs)?;
         let limits = &tam.limits;
         fn parts<T: CommandResponse>(
@@ -699,14 +747,38 @@ impl<'t> TamSession<'t> {
             CommandOutcome::Pass(jwe) => (jwe, true),
             CommandOutcome::FailEncrypted(jwe) => (jwe, false),
             CommandOutcome::Fail(failure) => {
-                let event = Event::TeeFailure(TeeFailure {
+                let not_trusted = failure.reason.error_code == ErrorCode::TamNotTrusted;
+                let failure = TeeFailure {
                     kind: env.kind,
                     code: failure.reason.error_code,
                     message: failure.reason.error_message,
                     supportedsigalgs: failure.supportedsigalgs,
                     authenticated: true,
-                });
-                return Ok((event, Update::None));
+                };
+                // A request without x5c refused as from an unknown signer:
+                // the TEE no longer caches this TAM's certificate (7.4.1).
+                // The same request goes again with x5c (once), and later
+                // requests carry x5c until a GetDeviceState says otherwise.
+                if not_trusted && let Some(sent) = &outstanding.resend {
+                    let mut jws = Jws::clone(&sent.0);
+                    jws.set_unprotected(0, Some(self.x5c_header()))?;
+                    let request = envelope(env.kind, &jws)?;
+                    let event = Event::Resend { request, failure };
+                    return Ok((
+                        event,
+                        Update::Resent {
+                            tee: tee.name.clone(),
+                        },
+                    ));
+                }
+                let update = if not_trusted && !tee.signerreq {
+                    Update::SignerReq {
+                        tee: tee.name.clone(),
+                    }
+                } else {
+                    Update::None
+                };
+                return Ok((Event::TeeFailure(failure), update));
             }
         };
         let plaintext = jwe.decrypt_with_cek(provider, cek, CONTENT_ALG)?;
@@ -770,7 +842,18 @@ impl<'t> TamSession<'t> {
 enum Update {
     None,
     Tees(Vec<KnownTee>),
-    Dsi { tee: String, dsi: Option<RawDsi> },
+    Dsi {
+        tee: String,
+        dsi: Option<RawDsi>,
+    },
+    SignerReq {
+        tee: String,
+    },
+    /// The outstanding request went again with x5c: it stays outstanding,
+    /// without a further resend.
+    Resent {
+        tee: String,
+    },
 }
 
 /// The members of a response content the TAM checks, for any command.
@@ -823,6 +906,21 @@ impl Content {
     }
 }
 
+/// The request envelope `{"<Name>Request":<flattened JWS>}` (7.4), written
+/// directly: no copy through a JSON value, which matters for a TA of tens
+/// of MiB.
+fn envelope(kind: MessageKind, jws: &Jws) -> Result<Vec<u8>, TamError> {
+    let json = jws.to_flattened_json()?;
+    let name = kind.envelope_name(Direction::Request);
+    let mut out = Vec::with_capacity(json.len() + name.len() + 5);
+    out.extend_from_slice(b"{\"");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+    out.extend_from_slice(json.as_bytes());
+    out.push(b'}');
+    Ok(out)
+}
+
 fn expect_kind(outstanding: &Outstanding, found: MessageKind) -> Result<(), TamError> {
     if outstanding.kind == found {
         Ok(())
@@ -855,30 +953,6 @@ fn sp_aik(provider: &Provider, dsi: &Dsi, spid: &str) -> Result<PublicKey, TamEr
     Ok(provider
         .key_loader
         .public_key_from_spki_der(aik.spaik.as_bytes())?)
-}
-
-/// The public key of a DER certificate, through the provider's key loader.
-pub(crate) fn spki_public_key(provider: &Provider, cert_der: &[u8]) -> Result<PublicKey, TamError> {
-    let cert = x509_cert::Certificate::from_der(cert_der)
-        .map_err(|_| TamError::InvalidRequest("not a DER certificate"))?;
-    let spki = cert
-        .tbs_certificate
-        .subject_public_key_info
-        .to_der()
-        .map_err(|_| TamError::InvalidRequest("not a DER certificate"))?;
-    Ok(provider.key_loader.public_key_from_spki_der(&spki)?)
-}
-
-/// A TEE certificate's did and public key.
-pub(crate) fn tee_identity(
-    provider: &Provider,
-    cert_der: &[u8],
-) -> Result<(DeviceId, PublicKey), TamError> {
-    let did = Did::of_certificate(provider, cert_der)?;
-    Ok((
-        DeviceId(*did.as_bytes()),
-        spki_public_key(provider, cert_der)?,
-    ))
 }
 
 fn hex_upper(bytes: &[u8]) -> String {

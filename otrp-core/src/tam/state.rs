@@ -4,14 +4,16 @@
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::convert::Infallible;
+use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use super::TamError;
 use crate::crypto::{Cek, Provider, PublicKey};
-use crate::jose::b64;
+use crate::jose::{Jws, b64};
 use crate::message::{DeviceId, Dsi, DsiDocument, DsiHash, Limits, MessageId, MessageKind, RawDsi};
 
 /// The DSI a TEE returned last, with the exact bytes `dsihash` is computed
@@ -91,6 +93,34 @@ pub struct Outstanding {
     pub nextdsi: bool,
     /// The SD name a CreateSD asked for, checked against the answer.
     pub sdname: Option<String>,
+    /// The signed request, when it went without `x5c` and may be sent
+    /// once more with it.
+    pub(crate) resend: Option<SentWithoutX5c>,
+}
+
+/// A command request signed without `x5c`, kept so that the session can
+/// send it once more with `x5c` when the TEE refuses it because it no
+/// longer caches this TAM's certificate (`ERR_TAM_NOT_TRUSTED`, 7.4.1). The
+/// signature does not cover `x5c` (it is in the unprotected header), so
+/// the very request goes again: same `rid`, `tid`, CEK and content.
+///
+/// Shared, so that cloning a [`DeviceState`] does not copy a request that
+/// may carry a TA of many MiB; held in memory only: [`DeviceState::to_bytes`]
+/// does not write it, and a state read back sends `x5c` with its next
+/// requests instead.
+#[derive(Clone)]
+pub(crate) struct SentWithoutX5c(pub(crate) Arc<Jws>);
+
+impl PartialEq for SentWithoutX5c {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl fmt::Debug for SentWithoutX5c {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SentWithoutX5c(..)")
+    }
 }
 
 /// Everything a TAM keeps about one device between messages.
@@ -197,7 +227,7 @@ impl DeviceState {
             } else {
                 LastDsi::Member(raw_dsi_from_bytes(&dsi_bytes, limits)?)
             };
-            let (did, public_key) = super::session::tee_identity(provider, &cert)?;
+            let (did, public_key) = super::identity::tee_identity(provider, &cert)?;
             tees.push(KnownTee {
                 name: t.name,
                 cert,
@@ -226,6 +256,7 @@ impl DeviceState {
                     cek,
                     nextdsi: o.nextdsi,
                     sdname: o.sdname,
+                    resend: None,
                 })
             }
         };

@@ -12,24 +12,25 @@ use crate::crypto::{
     Cek, ContentAlg, Curve, EncryptionKey, JwsAlg, KeyAlg, KeyKind, Provider, PublicKey,
     SecretBytes,
 };
-use crate::jose::{Header, Jwe, JwePolicy, Jws};
+use crate::jose::{Header, Jwe, JwePolicy, Jws, JwsRef};
 use crate::message::{
     Base64Bytes, CommandOutcome, ContentPlaintext, ContentReason, CreateSdResponseContent,
     CreateSdTbsResponse, DeleteSdTbsResponse, DeleteTaTbsResponse, DeviceId, Direction, Dsi,
-    DsiDocument, DsiHash, Envelope, ErrorCode, Failure, GetDeviceStateTbsRequest,
+    DsiDocument, DsiHash, Envelope, EnvelopeRef, ErrorCode, Failure, GetDeviceStateTbsRequest,
     GetDeviceTeeStateTbsResponse, InstallTaTbsResponse, Limits, MessageId, MessageKind, RawDsi,
     Reason, ResponseContent, SdInfo, SdList, SigAlg, TaInfo, TbsMessage, TeeAik, TeeInfo, TfwData,
     UpdateSdResponseContent, UpdateSdTbsResponse, UpdateTaTbsResponse, parse_request, sha256,
 };
 use crate::pki::{
-    OcspCache, OcspPolicy, TrustAnchors, UnixTime, ValidatedChain, check_revocation,
-    spki_of_certificate, validate_tam_chain,
+    CertError, OcspPolicy, ParsedChain, PkiError, Role, TrustAnchors, UnixTime, ValidatedChain,
+    check_revocation_in, spki_of_certificate, validate_offered_tam_chain,
 };
 
 /// How many `dsihash` values of one unchanged view are remembered per TAM.
 const ISSUED_PER_VIEW: usize = 8;
-/// How many stapled OCSP responses are kept per cached signer.
-const OCSP_PER_SIGNER: usize = 8;
+/// The longest `rid` or `tid` echoed from a payload whose signature did not
+/// verify (correlation only, 13.1).
+const MAX_LOOSE_ID: usize = 256;
 
 /// The configuration of a TEE agent.
 #[derive(Clone, Debug)]
@@ -51,7 +52,9 @@ pub struct TeeConfig {
     /// How many TAM signers are cached (7.4.1). With 0 nothing is cached
     /// and `signerreq` is true: every request must carry `x5c`.
     pub signer_cache: usize,
-    /// How many `rid`/`tid` pairs are remembered against replay.
+    /// How many `rid`/`tid` pairs are remembered against replay, per TAM
+    /// (so one TAM's traffic cannot evict another's; the whole memory is
+    /// this times the number of trusted TAMs that sent requests).
     pub seen_capacity: usize,
     /// Content encryption of a GetDeviceState answer, the one response
     /// without a request CEK (9.1.4); A128CBC-HS256 by default (section 11).
@@ -89,7 +92,9 @@ pub struct Tee {
     pub(super) hooks: TeeHooks,
     pub(super) state: TeeState,
     pub(super) did: DeviceId,
-    ocsp: OcspCache,
+    /// The error code and message of the last request refused (issue 14:
+    /// a host tool names it although the reason may be encrypted).
+    last_refusal: Option<(ErrorCode, &'static str)>,
 }
 
 impl core::fmt::Debug for Tee {
@@ -119,6 +124,11 @@ pub(super) struct Ctx {
     pub(super) cek: Option<(Cek, ContentAlg)>,
     pub(super) ids_verified: bool,
     pub(super) sdname: String,
+    /// The authenticated signer's tamid (empty before verification).
+    pub(super) tamid: String,
+    /// Revocation statuses learnt from a request that was then refused:
+    /// kept anyway (a revocation holds, issue 14).
+    pub(super) learned: Option<crate::pki::OcspCache>,
 }
 
 /// A successful request, ready to sign and commit.
@@ -126,6 +136,8 @@ pub(super) struct Prepared {
     pub(super) payload: Vec<u8>,
     pub(super) state: TeeState,
     pub(super) put: Vec<(BlobId, SecretBytes)>,
+    /// Blobs already written through [`super::SecureStorage::stage_blob`].
+    pub(super) staged: Vec<BlobId>,
 }
 
 impl Tee {
@@ -147,8 +159,15 @@ impl Tee {
             hooks,
             state,
             did,
-            ocsp: OcspCache::new(64),
+            last_refusal: None,
         })
+    }
+
+    /// The error code and message of the failure response [`Tee::handle`]
+    /// returned last, or `None` when it passed. Lets the host name the code
+    /// of a refusal whose `reason` is encrypted for the TAM (9.2.1.3).
+    pub fn last_refusal(&self) -> Option<(&ErrorCode, &'static str)> {
+        self.last_refusal.as_ref().map(|(c, m)| (c, *m))
     }
 
     /// The current state (read-only).
@@ -206,19 +225,27 @@ impl Tee {
             cek: None,
             ids_verified: false,
             sdname: String::new(),
+            tamid: String::new(),
+            learned: None,
         };
+        self.last_refusal = None;
         match self.process(&env, now, &mut ctx) {
             Ok(prepared) => {
-                let bytes = self.sign(&ctx, &prepared.payload)?;
-                match self.commit(prepared.state, &prepared.put) {
+                let bytes = self
+                    .sign(&ctx, &prepared.payload)
+                    .inspect_err(|_| self.discard_staged(&prepared.staged))?;
+                match self.commit(prepared.state, &prepared.put, &prepared.staged) {
                     Ok(()) => Ok(bytes),
-                    Err(code) => self.answer_failure(&ctx, Refusal::new(code, "storage")),
+                    Err(code) => {
+                        self.discard_staged(&prepared.staged);
+                        self.last_refusal = Some((code.clone(), "storage"));
+                        self.answer_failure(&ctx, Refusal::new(code, "storage"))
+                    }
                 }
             }
             Err(refusal) => {
-                if ctx.ids_verified && !refusal.replay {
-                    self.record_seen(&ctx);
-                }
+                self.last_refusal = Some((refusal.code.clone(), refusal.message));
+                self.record_refused(&mut ctx, refusal.replay);
                 self.answer_failure(&ctx, refusal)
             }
         }
@@ -226,19 +253,43 @@ impl Tee {
 
     fn process(
         &mut self,
-        env: &Envelope,
+        env: &EnvelopeRef<'_>,
         now: UnixTime,
         ctx: &mut Ctx,
     ) -> Result<Prepared, Refusal> {
-        let (payload, signer) = self.verify_request(env, now)?;
+        let jws = env.parse_jws().map_err(|e| jose_refusal(&e))?;
+        let (payload, signer) = match self.verify_request(&jws, now) {
+            Ok(v) => v,
+            Err(refusal) => {
+                // 13.1: the refusal echoes the ids of the payload, read
+                // without trusting them, so that the TAM can correlate it;
+                // they are not recorded against replay.
+                if let Ok(p) = jws.unverified_payload() {
+                    (ctx.rid, ctx.tid) = loose_ids(&p);
+                }
+                return Err(refusal);
+            }
+        };
         ctx.tam_key = Some(signer.key.clone());
-        // Best-effort ids for a response to a payload that does not parse.
-        let (rid, tid) = loose_ids(&payload);
-        ctx.rid = rid;
-        ctx.tid = tid;
+        ctx.tamid = signer.tamid.clone();
+        // Best-effort ids for a refusal before the typed parse read them
+        // (13.1), scanned only on that failure path: a TA command's payload
+        // is mostly TA data.
+        if env.kind != MessageKind::GetDeviceState {
+            if let Err(refusal) = self.require_established(&signer, now) {
+                (ctx.rid, ctx.tid) = loose_ids(&payload);
+                return Err(refusal);
+            }
+        }
         match env.kind {
-            MessageKind::GetDeviceState => self.get_device_state(&payload, &signer, now, ctx),
-            _ => self.command(env.kind, &payload, &signer, now, ctx),
+            MessageKind::GetDeviceState => {
+                let result = self.get_device_state(&payload, &signer, now, ctx);
+                if result.is_err() && !ctx.ids_verified {
+                    (ctx.rid, ctx.tid) = loose_ids(&payload);
+                }
+                result
+            }
+            _ => self.command(env.kind, payload, &signer, now, ctx),
         }
     }
 
@@ -251,7 +302,7 @@ impl Tee {
     ) -> Result<(), Refusal> {
         ctx.rid = rid.clone();
         ctx.tid = tid.clone();
-        if self.state.was_seen(rid.as_str(), tid.as_str()) {
+        if self.state.was_seen(&ctx.tamid, rid.as_str(), tid.as_str()) {
             return Err(Refusal::replay());
         }
         ctx.ids_verified = true;
@@ -260,8 +311,19 @@ impl Tee {
 
     // ---- signature, TAM chain, signer cache (9.1.2, 7.4.1) ----
 
-    fn verify_request(&self, env: &Envelope, now: UnixTime) -> Result<(Vec<u8>, Signer), Refusal> {
-        let jws = Jws::parse_json(&env.jws_bytes()).map_err(|e| jose_refusal(&e))?;
+    /// Authenticates a request (9.1.2, 7.4.1) with bounded work before
+    /// authentication (issue 18): an `x5c` of more than
+    /// [`crate::pki::MAX_CHAIN_CERTS`] certificates, with duplicates or
+    /// certificates that do not parse, is malformed (`ERR_REQUEST_INVALID`);
+    /// the signature is verified with the leaf's key before any chain is
+    /// built. Without `x5c` the cached signers are tried (at most
+    /// `signer_cache` verifications); when none verifies, the signer is
+    /// unknown (`ERR_TAM_NOT_TRUSTED`; the TAM resends with `x5c`).
+    fn verify_request(
+        &self,
+        jws: &JwsRef<'_>,
+        now: UnixTime,
+    ) -> Result<(Vec<u8>, Signer), Refusal> {
         let [sig] = jws.signatures() else {
             return Err(Refusal::new(
                 ErrorCode::RequestInvalid,
@@ -276,62 +338,98 @@ impl Tee {
             ));
         }
         let x5c = sig.x5c().map_err(|e| jose_refusal(&e))?;
-        match x5c {
+        let parse_x5c = |chain: &[Vec<u8>]| {
+            let refs: Vec<&[u8]> = chain.iter().map(Vec::as_slice).collect();
+            ParsedChain::parse(&refs)
+        };
+        // Each certificate is parsed once; the chain's validation below
+        // reads the parsed form.
+        let (payload, key, chain, parsed) = match x5c {
             Some(chain) => {
-                let refs: Vec<&[u8]> = chain.iter().map(Vec::as_slice).collect();
-                let tam = validate_tam_chain(&self.provider, &self.config.tam_anchors, &refs, now)
-                    .map_err(|e| pki_refusal(&e))?;
-                let key = self.leaf_key(tam.chain.end_entity())?;
+                let parsed = parse_x5c(&chain)
+                    .map_err(|_| Refusal::new(ErrorCode::RequestInvalid, "x5c"))?;
+                if parsed.leaf().is_none() {
+                    return Err(Refusal::new(ErrorCode::RequestInvalid, "empty x5c"));
+                }
+                let key = self.leaf_key(parsed.leaf_spki())?;
                 let payload = jws
                     .verify(&self.provider, &key, &[alg])
                     .map_err(|e| jose_refusal(&e))?;
-                Ok((
-                    payload,
-                    Signer {
-                        tamid: tam.tamid.as_str().to_string(),
-                        key,
-                        chain: tam.chain,
-                        x5c: chain,
-                    },
-                ))
+                (payload, key, chain, parsed)
             }
             None => {
-                for rec in self.state.signers.iter().rev() {
-                    let Some(leaf) = rec.x5c.first() else {
-                        continue;
-                    };
-                    let Ok(key) = self.leaf_key(leaf.as_bytes()) else {
-                        continue;
-                    };
-                    let Ok(payload) = jws.verify(&self.provider, &key, &[alg]) else {
-                        continue;
-                    };
-                    let chain: Vec<Vec<u8>> = rec.x5c.iter().map(|c| c.0.clone()).collect();
-                    let refs: Vec<&[u8]> = chain.iter().map(Vec::as_slice).collect();
-                    let tam =
-                        validate_tam_chain(&self.provider, &self.config.tam_anchors, &refs, now)
-                            .map_err(|e| pki_refusal(&e))?;
-                    return Ok((
-                        payload,
-                        Signer {
-                            tamid: tam.tamid.as_str().to_string(),
-                            key,
-                            chain: tam.chain,
-                            x5c: chain,
-                        },
-                    ));
-                }
-                Err(Refusal::new(
-                    ErrorCode::RequestInvalid,
-                    "no x5c and no cached TAM signer verifies the signature",
-                ))
+                let (payload, key, chain) = self
+                    .state
+                    .signers
+                    .iter()
+                    .rev()
+                    .find_map(|rec| {
+                        let leaf = rec.x5c.first()?.as_bytes();
+                        let key = self.leaf_key(spki_of_certificate(leaf)).ok()?;
+                        let payload = jws.verify(&self.provider, &key, &[alg]).ok()?;
+                        let chain: Vec<Vec<u8>> = rec.x5c.iter().map(|c| c.0.clone()).collect();
+                        Some((payload, key, chain))
+                    })
+                    .ok_or(Refusal::new(
+                        ErrorCode::TamNotTrusted,
+                        "no x5c and no cached TAM signer verifies the signature",
+                    ))?;
+                // A cached chain that no longer passes the bound (a state
+                // written before it) is a TAM to re-establish, as when its
+                // validation fails: ERR_TAM_NOT_TRUSTED makes it resend x5c.
+                let parsed =
+                    parse_x5c(&chain).map_err(|e| pki_refusal(&PkiError::cert(Role::Tam, e)))?;
+                (payload, key, chain, parsed)
             }
-        }
+        };
+        let refs: Vec<&[u8]> = chain.iter().map(Vec::as_slice).collect();
+        let tam = validate_offered_tam_chain(
+            &self.provider,
+            &self.config.tam_anchors,
+            &refs,
+            &parsed,
+            now,
+        )
+        .map_err(|e| pki_refusal(&e))?;
+        Ok((
+            payload,
+            Signer {
+                tamid: tam.tamid.as_str().to_string(),
+                key,
+                chain: tam.chain,
+                x5c: chain,
+            },
+        ))
     }
 
-    fn leaf_key(&self, leaf: &[u8]) -> Result<PublicKey, Refusal> {
-        let spki = spki_of_certificate(leaf)
-            .map_err(|_| Refusal::new(ErrorCode::TamNotTrusted, "TAM certificate key"))?;
+    /// 13.4: an SD/TA command is accepted only from a certificate whose
+    /// revocation status this TEE established (a GetDeviceState with fresh
+    /// `ocspdat`) and that is still good: every certificate of the signer's
+    /// path has a remembered good status before its nextUpdate. A new
+    /// certificate of the same TAM (key rotation) thus needs a
+    /// GetDeviceState first; then it manages the TAM's SDs.
+    fn require_established(&self, signer: &Signer, now: UnixTime) -> Result<(), Refusal> {
+        for (cert, issuer) in signer.chain.issuer_pairs() {
+            let good = self
+                .state
+                .ocsp
+                .is_good(&self.provider, cert, issuer, now)
+                .map_err(|e| pki_refusal(&e))?;
+            if !good {
+                return Err(Refusal::new(
+                    ErrorCode::TamNotTrusted,
+                    "revocation status of the signer not established",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The key of a TAM certificate, from its SubjectPublicKeyInfo
+    /// (`ParsedChain::leaf_spki` or `spki_of_certificate`).
+    fn leaf_key(&self, spki: Result<Vec<u8>, CertError>) -> Result<PublicKey, Refusal> {
+        let spki =
+            spki.map_err(|_| Refusal::new(ErrorCode::TamNotTrusted, "TAM certificate key"))?;
         self.provider
             .key_loader
             .public_key_from_spki_der(&spki)
@@ -392,28 +490,27 @@ impl Tee {
         ctx.sig_alg =
             self.choose_sig_alg(tam_algs.as_ref().map(|l| l.iter().map(String::as_str)))?;
 
-        // Revocation (9.1.1, 9.1.2, 14.9): the stapled responses, with those
-        // cached for the same TAM certificate.
-        let mut ocsp: Vec<Vec<u8>> = req.ocspdat.iter().map(|b| b.0.clone()).collect();
-        if let Some(rec) = self.cached_signer(&signer.tamid) {
-            if rec.x5c.first().map(|c| c.as_bytes()) == signer.x5c.first().map(Vec::as_slice) {
-                for r in &rec.ocsp {
-                    if !ocsp.contains(&r.0) {
-                        ocsp.push(r.0.clone());
-                    }
-                }
-            }
-        }
-        let refs: Vec<&[u8]> = ocsp.iter().map(Vec::as_slice).collect();
-        check_revocation(
+        // Revocation (9.1.1, 9.1.2, 14.9): the stapled responses, merged
+        // with the statuses this TEE remembers for these certificates
+        // (monotonic: an older answer never replaces a newer one, and a
+        // revocation holds). What was learnt is kept even on refusal.
+        let refs: Vec<&[u8]> = req.ocspdat.iter().map(Base64Bytes::as_bytes).collect();
+        let mut ocsp = self.state.ocsp.clone();
+        let revocation = check_revocation_in(
             &self.provider,
             &signer.chain,
             &refs,
             now,
             &self.config.ocsp_policy,
-            Some(&mut self.ocsp),
-        )
-        .map_err(|e| pki_refusal(&e))?;
+            &mut ocsp,
+            &signer.tamid,
+        );
+        if let Err(e) = revocation {
+            if ocsp != self.state.ocsp {
+                ctx.learned = Some(ocsp);
+            }
+            return Err(pki_refusal(&e));
+        }
 
         // Firmware signed data over the UTF-8 tid (9.1.3).
         let tfwdata = match &self.hooks.firmware {
@@ -430,13 +527,13 @@ impl Tee {
         };
 
         let mut new = self.state.clone();
+        new.ocsp = ocsp;
         if self.config.signer_cache > 0 {
+            // One cached signer per TAM: its latest certificate.
             new.signers.retain(|s| s.tamid != signer.tamid);
-            ocsp.truncate(OCSP_PER_SIGNER);
             new.signers.push(SignerRecord {
                 tamid: signer.tamid.clone(),
                 x5c: signer.x5c.iter().cloned().map(Base64Bytes).collect(),
-                ocsp: ocsp.into_iter().map(Base64Bytes).collect(),
                 sigalgs: tam_algs,
             });
             if new.signers.len() > self.config.signer_cache {
@@ -445,6 +542,7 @@ impl Tee {
             }
         }
         new.record_seen(
+            &signer.tamid,
             req.rid.as_str(),
             req.tid.as_str(),
             self.config.seen_capacity,
@@ -467,6 +565,7 @@ impl Tee {
             payload: tbs.to_payload(),
             state: new,
             put: Vec::new(),
+            staged: Vec::new(),
         })
     }
 
@@ -492,6 +591,7 @@ impl Tee {
                     .map(|ta| TaInfo {
                         taid: ta.taid.clone(),
                         taname: ta.taname.clone(),
+                        version: Some(ta.current.version),
                     })
                     .collect(),
             })
@@ -679,6 +779,7 @@ impl Tee {
         &mut self,
         new: TeeState,
         put: &[(BlobId, SecretBytes)],
+        staged: &[BlobId],
     ) -> Result<(), ErrorCode> {
         let old = self.state.blobs();
         let kept = new.blobs();
@@ -691,6 +792,7 @@ impl Tee {
                 .map(|(id, b)| (id.clone(), b.as_bytes()))
                 .collect(),
             delete,
+            staged: staged.to_vec(),
         };
         match self.hooks.storage.commit(&commit) {
             Ok(()) => {
@@ -710,6 +812,14 @@ impl Tee {
         }
     }
 
+    /// Drops blobs staged for a request that will not be committed (best
+    /// effort: the storage collects what is left).
+    pub(super) fn discard_staged(&self, staged: &[BlobId]) {
+        for id in staged {
+            self.hooks.storage.discard_staged(id);
+        }
+    }
+
     /// Re-reads the state from storage (after a failed commit).
     fn reload(&mut self) {
         if let Ok(Some(bytes)) = self.hooks.storage.load() {
@@ -719,15 +829,27 @@ impl Tee {
         }
     }
 
-    /// Records a refused request's ids against replay (best effort).
-    fn record_seen(&mut self, ctx: &Ctx) {
+    /// What a refused request still changes (best effort): its verified
+    /// ids are recorded against replay, and revocation statuses it taught
+    /// are kept.
+    fn record_refused(&mut self, ctx: &mut Ctx, replay: bool) {
+        let record_ids = ctx.ids_verified && !replay;
+        if !record_ids && ctx.learned.is_none() {
+            return;
+        }
         let mut new = self.state.clone();
-        new.record_seen(
-            ctx.rid.as_str(),
-            ctx.tid.as_str(),
-            self.config.seen_capacity,
-        );
-        let _ = self.commit(new, &[]);
+        if record_ids {
+            new.record_seen(
+                &ctx.tamid,
+                ctx.rid.as_str(),
+                ctx.tid.as_str(),
+                self.config.seen_capacity,
+            );
+        }
+        if let Some(ocsp) = ctx.learned.take() {
+            new.ocsp = ocsp;
+        }
+        let _ = self.commit(new, &[], &[]);
     }
 
     /// Restores the version of a TA before its last update (the rollback
@@ -735,7 +857,13 @@ impl Tee {
     /// current version is dropped; a second rollback has nothing to restore.
     pub fn rollback_ta(&mut self, sdname: &str, taid: &str) -> Result<(), TeeError> {
         let mut new = self.state.clone();
-        let sd = new.sd_mut(sdname).ok_or(TeeError::NotFound("SD"))?;
+        // SD names are unique per TAM only: the SD of that name holding
+        // the TA.
+        let sd = new
+            .sds
+            .iter_mut()
+            .find(|sd| sd.name == sdname && sd.tas.iter().any(|t| t.taid == taid))
+            .ok_or(TeeError::NotFound("SD"))?;
         let ta = sd
             .tas
             .iter_mut()
@@ -743,7 +871,7 @@ impl Tee {
             .ok_or(TeeError::NotFound("TA"))?;
         let previous = ta.previous.take().ok_or(TeeError::NoPreviousVersion)?;
         ta.current = previous;
-        self.commit(new, &[]).map_err(TeeError::Commit)
+        self.commit(new, &[], &[]).map_err(TeeError::Commit)
     }
 }
 
@@ -769,23 +897,36 @@ fn issue(state: &mut TeeState, tamid: &str, view: [u8; 32], hash: DsiHash) {
     }
 }
 
-/// `rid` and `tid` read without validation from a verified payload that may
-/// not parse, so that even its refusal echoes them.
-fn loose_ids(payload: &[u8]) -> (MessageId, MessageId) {
-    let value: Option<serde_json::Value> = serde_json::from_slice(payload).ok();
-    let inner = value
-        .as_ref()
-        .and_then(|v| v.as_object())
-        .and_then(|m| m.values().next());
-    let get = |k: &str| {
+/// `rid` and `tid` read without validation from a payload that may not
+/// parse or may not be authentic, so that even its refusal echoes them
+/// (correlation only). The rest of the payload is skipped unparsed; an id
+/// longer than [`MAX_LOOSE_ID`] is not echoed.
+pub(super) fn loose_ids(payload: &[u8]) -> (MessageId, MessageId) {
+    // Borrowed and typed: the other members (a TA's data among them) are
+    // skipped, not copied into a JSON tree.
+    #[derive(serde::Deserialize)]
+    struct Ids<'a> {
+        #[serde(borrow)]
+        rid: Option<&'a serde_json::value::RawValue>,
+        #[serde(borrow)]
+        tid: Option<&'a serde_json::value::RawValue>,
+    }
+    let top: Option<alloc::collections::BTreeMap<alloc::borrow::Cow<'_, str>, Ids<'_>>> =
+        serde_json::from_slice(payload).ok();
+    let inner = top.as_ref().and_then(|m| m.values().next());
+    let get = |id: Option<&serde_json::value::RawValue>| {
+        let text: Option<alloc::borrow::Cow<'_, str>> =
+            id.and_then(|raw| serde_json::from_str(raw.get()).ok());
         MessageId::new(
-            inner
-                .and_then(|i| i.get(k))
-                .and_then(|v| v.as_str())
+            text.as_deref()
+                .filter(|t| t.len() <= MAX_LOOSE_ID)
                 .unwrap_or(""),
         )
     };
-    (get("rid"), get("tid"))
+    (
+        get(inner.and_then(|i| i.rid)),
+        get(inner.and_then(|i| i.tid)),
+    )
 }
 
 /// The TBS payload of an SD/TA command response.

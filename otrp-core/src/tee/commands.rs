@@ -2,12 +2,13 @@
 //! each "Request Processing Requirements at a TEE", in the spec's order,
 //! then the new state, prepared but not yet committed.
 
+use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use super::agent::{CONTENT_POLICY, Ctx, Prepared, Signer, Tee, command_payload};
+use super::agent::{CONTENT_POLICY, Ctx, Prepared, Signer, Tee, command_payload, loose_ids};
 use super::error::{Refusal, jose_refusal, pki_refusal};
-use super::hooks::{BlobId, HookError, TaError};
+use super::hooks::{BlobId, BlobWriter, HookError, StorageError, TaError, TaStream, VerifiedTa};
 use super::state::{SdRecord, SpAikRecord, TaRecord, TaVersion, TeeState};
 use crate::crypto::{AgreementParams, ContentAlg, KeyAlg, SecretBytes};
 use crate::jose::Jwe;
@@ -15,11 +16,12 @@ use crate::message::{
     Base64Bytes, CommandOutcome, ContentPlaintext, CreateSdRequestContent, CreateSdResponseContent,
     CreateSdTbsRequest, DeleteSdRequestContent, DeleteSdTbsRequest, DeleteTaRequestContent,
     DeleteTaTbsRequest, DsiHash, ErrorCode, InstallEncryptedTa, InstallTaRequestContent,
-    InstallTaTbsRequest, MessageId, MessageKind, ResponseContent, TaIv, TaKey, TbsMessage,
-    UpdateEncryptedTa, UpdateSdRequestContent, UpdateSdResponseContent, UpdateSdTbsRequest,
-    UpdateTaTbsRequest, sha256,
+    InstallTaTbsRequest, MessageId, MessageKind, ResponseContent, TaEncAlg, TaIv, TaKey,
+    TaPayloadError, TbsMessage, UpdateEncryptedTa, UpdateSdRequestContent, UpdateSdResponseContent,
+    UpdateSdTbsRequest, UpdateTaTbsRequest, sha256,
 };
 use crate::pki::{UnixTime, check_sp_certificate};
+use zeroize::{Zeroize, Zeroizing};
 
 /// Borrows the shared members of an SD/TA request.
 macro_rules! common_of {
@@ -49,6 +51,8 @@ struct Common<'a> {
 struct Effect {
     state: TeeState,
     put: Vec<(BlobId, SecretBytes)>,
+    /// Blobs already written ([`super::SecureStorage::stage_blob`]).
+    staged: Vec<BlobId>,
     content: Vec<u8>,
 }
 
@@ -73,8 +77,19 @@ fn ta_refusal(e: &TaError) -> Refusal {
     }
 }
 
-fn parse<T: TbsMessage>(tee: &Tee, payload: &[u8]) -> Result<T, Refusal> {
-    T::from_payload(payload, &tee.config.limits).map_err(|e| Refusal::message(&e))
+/// The typed parse of a verified payload; a refusal echoes the ids read
+/// loosely from it (13.1), scanned only then.
+fn parse<T: TbsMessage>(tee: &Tee, ctx: &mut Ctx, payload: &[u8]) -> Result<T, Refusal> {
+    T::from_payload(payload, &tee.config.limits).map_err(|e| {
+        (ctx.rid, ctx.tid) = loose_ids(payload);
+        Refusal::message(&e)
+    })
+}
+
+/// [`parse`] for a TA payload that did not parse ([`TaPayloadError`]).
+fn ta_parse_refusal(ctx: &mut Ctx, e: &TaPayloadError) -> Refusal {
+    (ctx.rid, ctx.tid) = loose_ids(&e.payload);
+    Refusal::message(&e.error)
 }
 
 fn content<T: ContentPlaintext>(tee: &Tee, plaintext: &[u8]) -> Result<T, Refusal> {
@@ -102,11 +117,10 @@ fn check_tamid(signer: &Signer, claimed: &str) -> Result<(), Refusal> {
     }
 }
 
-/// Looks up an SD the signer must own (9.2.2.2: "Check whether the
-/// requested SD exists", "Check that the TAM owns this SD").
 /// The SD an InstallTA/UpdateTA request addresses (9.3.1, 9.3.2): named,
 /// owned by the signing TAM, whose tamid the content repeats, and belonging
-/// to the SP the content names.
+/// to the SP the content names (an SP not registered with the SD is
+/// `ERR_TA_INVALID`, 13.1.1).
 fn ta_target_sd<'s>(
     state: &'s TeeState,
     signer: &Signer,
@@ -118,34 +132,39 @@ fn ta_target_sd<'s>(
     check_tamid(signer, &c.tamid)?;
     if sd.spid != c.spid {
         return Err(Refusal::new(
-            ErrorCode::SdNotFound,
-            "the SD is not this SP's",
+            ErrorCode::TaInvalid,
+            "the SP is not registered with the SD",
         ));
     }
     Ok(sd)
 }
 
+/// Looks up an SD of the signing TAM (9.2.2.2: "Check whether the
+/// requested SD exists", "Check that the TAM owns this SD"). SD names are
+/// scoped to their TAM (5.5, 9.2), so another TAM's SD of the same name is
+/// simply not found: a TAM learns nothing of another TAM's SDs.
 fn owned_sd<'s>(
     state: &'s TeeState,
     signer: &Signer,
     sdname: &str,
 ) -> Result<&'s SdRecord, Refusal> {
-    let sd = state
-        .sd(sdname)
-        .ok_or(Refusal::new(ErrorCode::SdNotFound, "no such SD"))?;
-    if sd.tamid != signer.tamid {
-        return Err(Refusal::new(
-            ErrorCode::TamNotAuthorized,
-            "the SD belongs to another TAM",
-        ));
-    }
-    Ok(sd)
+    state
+        .sd(&signer.tamid, sdname)
+        .ok_or(Refusal::new(ErrorCode::SdNotFound, "no such SD"))
 }
 
-fn sd_mut<'s>(state: &'s mut TeeState, sdname: &str) -> Result<&'s mut SdRecord, Refusal> {
-    state
-        .sd_mut(sdname)
-        .ok_or(Refusal::new(ErrorCode::SdNotFound, "no such SD"))
+/// The signer's SD `sdname` in the new state, stamped with the signer's
+/// certificate chain (kept for GetTAInformation, 6.4.2).
+fn sd_mut<'s>(
+    state: &'s mut TeeState,
+    signer: &Signer,
+    sdname: &str,
+) -> Result<&'s mut SdRecord, Refusal> {
+    let sd = state
+        .sd_mut(&signer.tamid, sdname)
+        .ok_or(Refusal::new(ErrorCode::SdNotFound, "no such SD"))?;
+    sd.tamcert = signer.x5c.iter().cloned().map(Base64Bytes).collect();
+    Ok(sd)
 }
 
 impl Tee {
@@ -153,14 +172,14 @@ impl Tee {
     pub(super) fn command(
         &mut self,
         kind: MessageKind,
-        payload: &[u8],
+        payload: Vec<u8>,
         signer: &Signer,
         now: UnixTime,
         ctx: &mut Ctx,
     ) -> Result<Prepared, Refusal> {
         let (common_rid, common_tid, effect) = match kind {
             MessageKind::CreateSd => {
-                let req: CreateSdTbsRequest = parse(self, payload)?;
+                let req: CreateSdTbsRequest = parse(self, ctx, &payload)?;
                 let plain = self.open_common(ctx, signer, &common_of!(req))?;
                 let c: CreateSdRequestContent = content(self, &plain)?;
                 ctx.sdname = c.sdname.clone();
@@ -168,37 +187,40 @@ impl Tee {
                 (req.rid, req.tid, e)
             }
             MessageKind::UpdateSd => {
-                let req: UpdateSdTbsRequest = parse(self, payload)?;
+                let req: UpdateSdTbsRequest = parse(self, ctx, &payload)?;
                 let plain = self.open_common(ctx, signer, &common_of!(req))?;
                 let c: UpdateSdRequestContent = content(self, &plain)?;
                 let e = self.update_sd(signer, &c, req.nextdsi, &req.tid, now)?;
                 (req.rid, req.tid, e)
             }
             MessageKind::DeleteSd => {
-                let req: DeleteSdTbsRequest = parse(self, payload)?;
+                let req: DeleteSdTbsRequest = parse(self, ctx, &payload)?;
                 let plain = self.open_common(ctx, signer, &common_of!(req))?;
                 let c: DeleteSdRequestContent = content(self, &plain)?;
                 let e = self.delete_sd(signer, &c, req.nextdsi, &req.tid)?;
                 (req.rid, req.tid, e)
             }
             MessageKind::InstallTa => {
-                let req: InstallTaTbsRequest = parse(self, payload)?;
+                // The TA data is decoded in place in the payload's buffer.
+                let mut req = InstallTaTbsRequest::from_payload_vec(payload, &self.config.limits)
+                    .map_err(|e| ta_parse_refusal(ctx, &e))?;
                 let plain = self.open_common(ctx, signer, &common_of!(req))?;
                 let c: InstallTaRequestContent = content(self, &plain)?;
-                let e =
-                    self.install_ta(signer, &c, &req.encrypted_ta, req.nextdsi, &req.tid, now)?;
+                let (nextdsi, tid) = (req.nextdsi, req.tid.clone());
+                let e = self.install_ta(signer, &c, &mut req.encrypted_ta, nextdsi, &tid, now)?;
                 (req.rid, req.tid, e)
             }
             MessageKind::UpdateTa => {
-                let req: UpdateTaTbsRequest = parse(self, payload)?;
+                let mut req = UpdateTaTbsRequest::from_payload_vec(payload, &self.config.limits)
+                    .map_err(|e| ta_parse_refusal(ctx, &e))?;
                 let plain = self.open_common(ctx, signer, &common_of!(req))?;
                 let c: InstallTaRequestContent = content(self, &plain)?;
-                let e =
-                    self.update_ta(signer, &c, &req.encrypted_ta, req.nextdsi, &req.tid, now)?;
+                let (nextdsi, tid) = (req.nextdsi, req.tid.clone());
+                let e = self.update_ta(signer, &c, &mut req.encrypted_ta, nextdsi, &tid, now)?;
                 (req.rid, req.tid, e)
             }
             MessageKind::DeleteTa | MessageKind::GetDeviceState => {
-                let req: DeleteTaTbsRequest = parse(self, payload)?;
+                let req: DeleteTaTbsRequest = parse(self, ctx, &payload)?;
                 let plain = self.open_common(ctx, signer, &common_of!(req))?;
                 let c: DeleteTaRequestContent = content(self, &plain)?;
                 let e = self.delete_ta(signer, &c, req.nextdsi, &req.tid)?;
@@ -208,18 +230,23 @@ impl Tee {
         let Effect {
             mut state,
             put,
+            staged,
             content,
         } = effect;
         state.record_seen(
+            &signer.tamid,
             common_rid.as_str(),
             common_tid.as_str(),
             self.config.seen_capacity,
         );
-        let jwe = self.encrypt_for_tam(ctx, &content)?;
+        let jwe = self
+            .encrypt_for_tam(ctx, &content)
+            .inspect_err(|_| self.discard_staged(&staged))?;
         Ok(Prepared {
             payload: command_payload(kind, common_rid, common_tid, CommandOutcome::Pass(jwe)),
             state,
             put,
+            staged,
         })
     }
 
@@ -273,6 +300,15 @@ impl Tee {
     fn check_spcert(&self, der: &[u8], now: UnixTime) -> Result<(), Refusal> {
         check_sp_certificate(&self.provider, &self.config.sp_anchors, der, &[], now)
             .map_err(|e| pki_refusal(&e))
+    }
+
+    /// The `spcert` of an InstallTA/UpdateTA content, when it carries one:
+    /// valid before anything else is done with the request (9.3.1).
+    fn check_new_spcert(&self, c: &InstallTaRequestContent, now: UnixTime) -> Result<(), Refusal> {
+        match &c.spcert {
+            Some(cert) => self.check_spcert(cert.as_bytes(), now),
+            None => Ok(()),
+        }
     }
 
     /// Creates the SP AIK of (`tamid`, `spid`) in `new` if it has none;
@@ -336,7 +372,7 @@ impl Tee {
         require(&c.sdname, "sdname is empty")?;
         self.check_spcert(c.spcert.as_bytes(), now)?;
         self.check_did(&c.did)?;
-        if self.state.sd(&c.sdname).is_some() {
+        if self.state.sd(&signer.tamid, &c.sdname).is_some() {
             return Err(Refusal::new(ErrorCode::SdAlreadyExists, "the SD exists"));
         }
         check_tamid(signer, &c.tamid)?;
@@ -348,6 +384,7 @@ impl Tee {
             spid: c.spid.clone(),
             tamid: signer.tamid.clone(),
             spcerts: alloc::vec![c.spcert.clone()],
+            tamcert: signer.x5c.iter().cloned().map(Base64Bytes).collect(),
             tas: Vec::new(),
         });
         let aik = self.ensure_sp_aik(&mut new, &mut put, &signer.tamid, &c.spid, false)?;
@@ -363,6 +400,7 @@ impl Tee {
         Ok(Effect {
             state: new,
             put,
+            staged: Vec::new(),
             content,
         })
     }
@@ -387,6 +425,10 @@ impl Tee {
             ));
         }
         let changes = &c.changes;
+        // Every spcert is valid before anything changes (9.2.2.2).
+        for cert in changes.spcert.iter().flatten() {
+            self.check_spcert(cert.as_bytes(), now)?;
+        }
         let old_spid = sd.spid.clone();
         let mut new = self.state.clone();
         let mut put = Vec::new();
@@ -394,24 +436,23 @@ impl Tee {
 
         if let Some(newname) = &changes.newsdname {
             require(newname, "newsdname is empty")?;
-            if *newname != c.sdname && new.sd(newname).is_some() {
+            if *newname != c.sdname && new.sd(&signer.tamid, newname).is_some() {
                 return Err(Refusal::new(
                     ErrorCode::SdNameAlreadyUsed,
                     "newsdname is used",
                 ));
             }
-            sd_mut(&mut new, &name)?.name = newname.clone();
+            sd_mut(&mut new, signer, &name)?.name = newname.clone();
             name = newname.clone();
         }
         for cert in changes.spcert.iter().flatten() {
-            self.check_spcert(cert.as_bytes(), now)?;
-            let rec = sd_mut(&mut new, &name)?;
+            let rec = sd_mut(&mut new, signer, &name)?;
             if !rec.spcerts.contains(cert) {
                 rec.spcerts.push(cert.clone());
             }
         }
         for fp in changes.deloldspcert.iter().flatten() {
-            let rec = sd_mut(&mut new, &name)?;
+            let rec = sd_mut(&mut new, signer, &name)?;
             let before = rec.spcerts.len();
             let mut kept = Vec::new();
             for cert in rec.spcerts.drain(..) {
@@ -433,7 +474,7 @@ impl Tee {
         let mut aik = None;
         if let Some(newspid) = &changes.newspid {
             require(newspid, "newspid is empty")?;
-            sd_mut(&mut new, &name)?.spid = newspid.clone();
+            sd_mut(&mut new, signer, &name)?.spid = newspid.clone();
             spid = newspid.clone();
             Self::drop_unused_sp_aik(&mut new, &signer.tamid, &old_spid);
             // 9.2.2.1: "a new SPID for one of the domains will always
@@ -441,6 +482,7 @@ impl Tee {
             // introduced to the TEE."
             aik = self.ensure_sp_aik(&mut new, &mut put, &signer.tamid, &spid, false)?;
         }
+        sd_mut(&mut new, signer, &name)?;
         if changes.renewteespaik == Some(true) && aik.is_none() {
             aik = self.ensure_sp_aik(&mut new, &mut put, &signer.tamid, &spid, true)?;
         }
@@ -457,6 +499,7 @@ impl Tee {
         Ok(Effect {
             state: new,
             put,
+            staged: Vec::new(),
             content,
         })
     }
@@ -478,12 +521,14 @@ impl Tee {
         }
         let spid = sd.spid.clone();
         let mut new = self.state.clone();
-        new.sds.retain(|s| s.name != c.sdname);
+        new.sds
+            .retain(|s| !(s.tamid == signer.tamid && s.name == c.sdname));
         Self::drop_unused_sp_aik(&mut new, &signer.tamid, &spid);
         let dsi = self.next_dsi(&mut new, &signer.tamid, tid, nextdsi)?;
         Ok(Effect {
             state: new,
             put: Vec::new(),
+            staged: Vec::new(),
             content: response_content(self, dsi),
         })
     }
@@ -494,12 +539,13 @@ impl Tee {
         &self,
         signer: &Signer,
         c: &InstallTaRequestContent,
-        eta: &InstallEncryptedTa,
+        eta: &mut InstallEncryptedTa,
         nextdsi: bool,
         tid: &MessageId,
         now: UnixTime,
     ) -> Result<Effect, Refusal> {
         let sd = ta_target_sd(&self.state, signer, c)?;
+        self.check_new_spcert(c, now)?;
         if sd.tas.iter().any(|t| t.taid == c.taid) {
             return Err(Refusal::new(
                 ErrorCode::TaAlreadyInstalled,
@@ -507,43 +553,58 @@ impl Tee {
             ));
         }
         let key = self.ta_key(&signer.tamid, &sd.spid, &eta.key)?;
-        let image = self.decrypt_ta(&key, &eta.iv, eta.ciphertadata.as_bytes())?;
-        let pdata = match &eta.cipherpdata {
-            Some(p) => Some(self.decrypt_ta(&key, &eta.iv, p.as_bytes())?),
-            None => None,
-        };
-        let verified = self.verify_ta(sd, c, image.as_bytes(), now)?;
-
         let mut new = self.state.clone();
-        let mut put = Vec::new();
         let image_id = new.new_blob("ta");
-        let pdata_id = pdata.as_ref().map(|_| new.new_blob("pd"));
-        put.push((image_id.clone(), image));
-        if let (Some(id), Some(p)) = (&pdata_id, pdata) {
-            put.push((id.clone(), p));
-        }
-        let rec = sd_mut(&mut new, &c.sdname)?;
-        if let Some(cert) = &c.spcert {
-            if !rec.spcerts.contains(cert) {
-                rec.spcerts.push(cert.clone());
+        // The TA data leaves the request: decrypted where it lies (and
+        // wiped), so that a TEE holds one copy of a large TA, not two.
+        let mut data = Zeroizing::new(core::mem::take(&mut eta.ciphertadata.0));
+        let (image, verified) = self.receive_ta(sd, c, &key, &eta.iv, &mut data, &image_id, now)?;
+        drop(data);
+        let mut put = Vec::new();
+        let mut staged = Vec::new();
+        image.into_blob(image_id.clone(), &mut put, &mut staged);
+        let rest = |mut new: TeeState, mut put: Vec<(BlobId, SecretBytes)>| {
+            let pdata = match &eta.cipherpdata {
+                Some(p) => Some(self.decrypt_ta(&key, &eta.iv, p.as_bytes())?),
+                None => None,
+            };
+            new.raise_ta_floor(&c.taid, verified.version);
+            let pdata_id = pdata.as_ref().map(|_| new.new_blob("pd"));
+            if let (Some(id), Some(p)) = (&pdata_id, pdata) {
+                put.push((id.clone(), p));
+            }
+            let rec = sd_mut(&mut new, signer, &c.sdname)?;
+            if let Some(cert) = &c.spcert {
+                if !rec.spcerts.contains(cert) {
+                    rec.spcerts.push(cert.clone());
+                }
+            }
+            rec.tas.push(TaRecord {
+                taid: c.taid.clone(),
+                taname: verified.taname.clone(),
+                current: TaVersion {
+                    seq: 1,
+                    version: verified.version,
+                    image: image_id.clone(),
+                    pdata: pdata_id,
+                },
+                previous: None,
+            });
+            let dsi = self.next_dsi(&mut new, &signer.tamid, tid, nextdsi)?;
+            Ok((new, put, dsi))
+        };
+        match rest(new, put) {
+            Ok((state, put, dsi)) => Ok(Effect {
+                state,
+                put,
+                staged,
+                content: response_content(self, dsi),
+            }),
+            Err(e) => {
+                self.discard_staged(&staged);
+                Err(e)
             }
         }
-        rec.tas.push(TaRecord {
-            taid: c.taid.clone(),
-            taname: verified,
-            current: TaVersion {
-                seq: 1,
-                image: image_id,
-                pdata: pdata_id,
-            },
-            previous: None,
-        });
-        let dsi = self.next_dsi(&mut new, &signer.tamid, tid, nextdsi)?;
-        Ok(Effect {
-            state: new,
-            put,
-            content: response_content(self, dsi),
-        })
     }
 
     // ---- UpdateTA (9.3.2) ----
@@ -552,79 +613,92 @@ impl Tee {
         &self,
         signer: &Signer,
         c: &InstallTaRequestContent,
-        eta: &UpdateEncryptedTa,
+        eta: &mut UpdateEncryptedTa,
         nextdsi: bool,
         tid: &MessageId,
         now: UnixTime,
     ) -> Result<Effect, Refusal> {
         let sd = ta_target_sd(&self.state, signer, c)?;
+        // The new spcert is checked even when only personalization data
+        // changes: it is added to the SD (issue 13).
+        self.check_new_spcert(c, now)?;
         let old = sd
             .tas
             .iter()
             .find(|t| t.taid == c.taid)
             .ok_or(Refusal::new(ErrorCode::TaNotFound, "no such TA in the SD"))?;
         let key = self.ta_key(&signer.tamid, &sd.spid, &eta.key)?;
-        let image = match &eta.ciphernewtadata {
-            Some(d) => Some(self.decrypt_ta(&key, &eta.iv, d.as_bytes())?),
-            None => None,
-        };
-        let pdata = match &eta.ciphernewpdata {
-            Some(p) => Some(self.decrypt_ta(&key, &eta.iv, p.as_bytes())?),
-            None => None,
-        };
-        let taname = match &image {
-            Some(img) => self.verify_ta(sd, c, img.as_bytes(), now)?,
-            None => old.taname.clone(),
-        };
-
         // The old version stays until the new one is committed, and is kept
         // as `previous` for rollback.
         let mut new = self.state.clone();
         let mut put = Vec::new();
-        let image_id = match image {
-            Some(img) => {
+        let mut staged = Vec::new();
+        let (image_id, taname, version) = match eta.ciphernewtadata.take() {
+            Some(d) => {
                 let id = new.new_blob("ta");
-                put.push((id.clone(), img));
-                id
+                let mut data = Zeroizing::new(d.0);
+                let (image, v) = self.receive_ta(sd, c, &key, &eta.iv, &mut data, &id, now)?;
+                image.into_blob(id.clone(), &mut put, &mut staged);
+                (id, v.taname, v.version)
             }
-            None => old.current.image.clone(),
+            None => (
+                old.current.image.clone(),
+                old.taname.clone(),
+                old.current.version,
+            ),
         };
-        let pdata_id = match pdata {
-            Some(p) => {
-                let id = new.new_blob("pd");
-                put.push((id.clone(), p));
-                Some(id)
+        let rest = |mut new: TeeState, mut put: Vec<(BlobId, SecretBytes)>| {
+            let pdata = match &eta.ciphernewpdata {
+                Some(p) => Some(self.decrypt_ta(&key, &eta.iv, p.as_bytes())?),
+                None => None,
+            };
+            new.raise_ta_floor(&c.taid, version);
+            let pdata_id = match pdata {
+                Some(p) => {
+                    let id = new.new_blob("pd");
+                    put.push((id.clone(), p));
+                    Some(id)
+                }
+                None => old.current.pdata.clone(),
+            };
+            let rec = sd_mut(&mut new, signer, &c.sdname)?;
+            if let Some(cert) = &c.spcert {
+                if !rec.spcerts.contains(cert) {
+                    rec.spcerts.push(cert.clone());
+                }
             }
-            None => old.current.pdata.clone(),
+            let ta = rec
+                .tas
+                .iter_mut()
+                .find(|t| t.taid == c.taid)
+                .ok_or(Refusal::new(ErrorCode::TaNotFound, "no such TA in the SD"))?;
+            let seq = ta.current.seq.saturating_add(1);
+            let previous = core::mem::replace(
+                &mut ta.current,
+                TaVersion {
+                    seq,
+                    version,
+                    image: image_id.clone(),
+                    pdata: pdata_id,
+                },
+            );
+            ta.previous = Some(previous);
+            ta.taname = taname.clone();
+            let dsi = self.next_dsi(&mut new, &signer.tamid, tid, nextdsi)?;
+            Ok((new, put, dsi))
         };
-        let rec = sd_mut(&mut new, &c.sdname)?;
-        if let Some(cert) = &c.spcert {
-            if !rec.spcerts.contains(cert) {
-                rec.spcerts.push(cert.clone());
+        match rest(new, put) {
+            Ok((state, put, dsi)) => Ok(Effect {
+                state,
+                put,
+                staged,
+                content: response_content(self, dsi),
+            }),
+            Err(e) => {
+                self.discard_staged(&staged);
+                Err(e)
             }
         }
-        let ta = rec
-            .tas
-            .iter_mut()
-            .find(|t| t.taid == c.taid)
-            .ok_or(Refusal::new(ErrorCode::TaNotFound, "no such TA in the SD"))?;
-        let seq = ta.current.seq.saturating_add(1);
-        let previous = core::mem::replace(
-            &mut ta.current,
-            TaVersion {
-                seq,
-                image: image_id,
-                pdata: pdata_id,
-            },
-        );
-        ta.previous = Some(previous);
-        ta.taname = taname;
-        let dsi = self.next_dsi(&mut new, &signer.tamid, tid, nextdsi)?;
-        Ok(Effect {
-            state: new,
-            put,
-            content: response_content(self, dsi),
-        })
     }
 
     // ---- DeleteTA (9.3.3.2) ----
@@ -644,13 +718,14 @@ impl Tee {
             return Err(Refusal::new(ErrorCode::TaNotFound, "no such TA in the SD"));
         }
         let mut new = self.state.clone();
-        sd_mut(&mut new, &c.sdname)?
+        sd_mut(&mut new, signer, &c.sdname)?
             .tas
             .retain(|t| t.taid != c.taid);
         let dsi = self.next_dsi(&mut new, &signer.tamid, tid, nextdsi)?;
         Ok(Effect {
             state: new,
             put: Vec::new(),
+            staged: Vec::new(),
             content: response_content(self, dsi),
         })
     }
@@ -709,30 +784,211 @@ impl Tee {
     ) -> Result<SecretBytes, Refusal> {
         self.hooks
             .ta
-            .decrypt_ta_data(crate::message::TaEncAlg::AesCbc, key, &iv.0, data)
+            .decrypt_ta_data(TaEncAlg::AesCbc, key, &iv.0, data)
             .map_err(|e| ta_refusal(&e))
     }
 
-    /// Verifies the TA against the SD's SP certificates plus a new `spcert`
-    /// (9.3.1: "Check that the TA signer is either a newly given SP
-    /// certificate or the one that is already trusted by the SD").
-    fn verify_ta(
+    /// Decrypts and verifies the TA data (`data`, decrypted in place) into
+    /// the image blob `id`, then checks what the signature covers
+    /// ([`Tee::check_verified`]). Streamed when the platform offers
+    /// [`super::TaPlatform::begin_ta`]: chunk by chunk through its
+    /// [`super::TaStream`], and to storage through a staged blob when the
+    /// storage offers one; whole through the default hooks otherwise.
+    /// Nothing staged survives a refusal.
+    #[allow(clippy::too_many_arguments)]
+    fn receive_ta(
         &self,
         sd: &SdRecord,
         c: &InstallTaRequestContent,
-        image: &[u8],
+        key: &SecretBytes,
+        iv: &TaIv,
+        data: &mut [u8],
+        id: &BlobId,
         now: UnixTime,
-    ) -> Result<Option<String>, Refusal> {
+    ) -> Result<(ReceivedTa, VerifiedTa), Refusal> {
         let mut certs: Vec<&[u8]> = sd.spcerts.iter().map(Base64Bytes::as_bytes).collect();
         if let Some(cert) = &c.spcert {
-            self.check_spcert(cert.as_bytes(), now)?;
             certs.push(cert.as_bytes());
+        }
+        let Some(stream) = self.hooks.ta.begin_ta(&self.provider, &c.taid, &certs, now) else {
+            let image = self.decrypt_ta(key, iv, data)?;
+            let verified = self
+                .hooks
+                .ta
+                .verify_ta(&self.provider, &c.taid, image.as_bytes(), &certs, now)
+                .map_err(|e| ta_refusal(&e))?;
+            let verified = self.check_verified(c, verified)?;
+            return Ok((ReceivedTa::Whole(image), verified));
+        };
+        let sink = match self.hooks.storage.stage_blob(id) {
+            Ok(Some(writer)) => TaSink::Staged(writer),
+            Ok(None) => TaSink::Memory(Zeroizing::new(Vec::with_capacity(data.len()))),
+            Err(e) => return Err(storage_refusal(&e)),
+        };
+        let staged = matches!(sink, TaSink::Staged(_));
+        let result = self
+            .stream_ta(stream, sink, key, iv, data)
+            .and_then(|(image, verified)| Ok((image, self.check_verified(c, verified)?)));
+        if result.is_err() && staged {
+            self.hooks.storage.discard_staged(id);
+        }
+        result
+    }
+
+    /// The streamed path of [`Tee::receive_ta`]: AES-CBC decryption of
+    /// [`TA_CHUNK`] bytes at a time in place (the IV chained from the last
+    /// ciphertext block of the chunk before), each decrypted chunk fed to
+    /// the platform's check and to the sink, then wiped; PKCS#7 padding
+    /// removed from the last block.
+    fn stream_ta(
+        &self,
+        mut check: Box<dyn TaStream + '_>,
+        mut sink: TaSink<'_>,
+        key: &SecretBytes,
+        iv: &TaIv,
+        data: &mut [u8],
+    ) -> Result<(ReceivedTa, VerifiedTa), Refusal> {
+        let refuse = |e: TaError| ta_refusal(&e);
+        let body_len = data
+            .len()
+            .checked_sub(BLOCK)
+            .filter(|_| data.len().is_multiple_of(BLOCK))
+            .ok_or(refuse(TaError::Decrypt))?;
+        let (body, last) = data.split_at_mut(body_len);
+        let mut chain = iv.0;
+        for chunk in body.chunks_mut(TA_CHUNK) {
+            let next = last_block(chunk).ok_or(refuse(TaError::Decrypt))?;
+            self.hooks
+                .ta
+                .decrypt_ta_blocks(TaEncAlg::AesCbc, key, &chain, chunk)
+                .map_err(refuse)?;
+            chain = next;
+            check.update(chunk).map_err(refuse)?;
+            sink.write(chunk)?;
+            chunk.zeroize();
         }
         self.hooks
             .ta
-            .verify_ta(&self.provider, &c.taid, image, &certs, now)
-            .map(|v| v.taname)
-            .map_err(|e| ta_refusal(&e))
+            .decrypt_ta_blocks(TaEncAlg::AesCbc, key, &chain, last)
+            .map_err(refuse)?;
+        let text_len = unpadded_len(last).ok_or(refuse(TaError::Decrypt))?;
+        let tail = last.get(..text_len).ok_or(refuse(TaError::Decrypt))?;
+        check.update(tail).map_err(refuse)?;
+        sink.write(tail)?;
+        last.zeroize();
+        let verified = check.finish().map_err(refuse)?;
+        Ok((sink.finish()?, verified))
+    }
+
+    /// What the SP's verified signature says must match the command (9.3.1:
+    /// the signer is an SP certificate of the SD or the new `spcert`, which
+    /// the platform checked): the image is the TA the command names, and
+    /// its version is above the TA's anti-rollback floor (issue 13: a
+    /// device never installs a version at or below one it had, so an old,
+    /// vulnerable build cannot come back by update, nor by
+    /// delete-then-reinstall).
+    fn check_verified(
+        &self,
+        c: &InstallTaRequestContent,
+        verified: VerifiedTa,
+    ) -> Result<VerifiedTa, Refusal> {
+        if verified.taid != c.taid {
+            return Err(Refusal::new(
+                ErrorCode::TaInvalid,
+                "the TA image is signed for another taid",
+            ));
+        }
+        if let Some(floor) = self.state.ta_floor(&c.taid) {
+            if verified.version <= floor {
+                return Err(Refusal::new(
+                    ErrorCode::TaInvalid,
+                    "the TA version is not above the highest this device installed",
+                ));
+            }
+        }
+        Ok(verified)
+    }
+}
+
+/// The AES block size, the unit of `ciphertadata`.
+const BLOCK: usize = 16;
+
+/// How much TA data is decrypted, checked and stored at a time on the
+/// streamed path (a multiple of [`BLOCK`]): the TEE's working memory for a
+/// TA of any size, besides the TA data itself.
+pub(super) const TA_CHUNK: usize = 64 * 1024;
+
+/// The last 16-byte block of `chunk` (the next chunk's CBC IV).
+fn last_block(chunk: &[u8]) -> Option<[u8; BLOCK]> {
+    chunk
+        .get(chunk.len().checked_sub(BLOCK)?..)?
+        .try_into()
+        .ok()
+}
+
+/// The plaintext length of the decrypted last block under PKCS#7 padding.
+fn unpadded_len(last: &[u8]) -> Option<usize> {
+    let pad = *last.last()?;
+    let n = usize::from(pad);
+    let text = last
+        .len()
+        .checked_sub(n)
+        .filter(|_| (1..=BLOCK).contains(&n))?;
+    last.get(text..)?.iter().all(|&b| b == pad).then_some(text)
+}
+
+fn storage_refusal(e: &StorageError) -> Refusal {
+    match e {
+        StorageError::Full => Refusal::new(ErrorCode::TeeResourceFull, "storage"),
+        _ => Refusal::tee_fail("storage"),
+    }
+}
+
+/// Where a streamed TA image goes.
+enum TaSink<'s> {
+    /// A blob staged in storage.
+    Staged(Box<dyn BlobWriter + 's>),
+    /// Memory, for a storage that takes blobs only in a commit (wiped).
+    Memory(Zeroizing<Vec<u8>>),
+}
+
+impl TaSink<'_> {
+    fn write(&mut self, piece: &[u8]) -> Result<(), Refusal> {
+        match self {
+            TaSink::Staged(w) => w.write(piece).map_err(|e| storage_refusal(&e)),
+            TaSink::Memory(buf) => {
+                buf.extend_from_slice(piece);
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(self) -> Result<ReceivedTa, Refusal> {
+        match self {
+            TaSink::Staged(w) => {
+                w.finish().map_err(|e| storage_refusal(&e))?;
+                Ok(ReceivedTa::Staged)
+            }
+            TaSink::Memory(mut buf) => Ok(ReceivedTa::Whole(SecretBytes::new(core::mem::take(
+                &mut *buf,
+            )))),
+        }
+    }
+}
+
+/// A decrypted, verified TA image: in memory, or already in storage.
+enum ReceivedTa {
+    Whole(SecretBytes),
+    Staged,
+}
+
+impl ReceivedTa {
+    /// Adds the image, as blob `id`, to a command's new blobs.
+    fn into_blob(self, id: BlobId, put: &mut Vec<(BlobId, SecretBytes)>, staged: &mut Vec<BlobId>) {
+        match self {
+            ReceivedTa::Whole(image) => put.push((id, image)),
+            ReceivedTa::Staged => staged.push(id),
+        }
     }
 }
 

@@ -15,6 +15,7 @@ use super::state::StateError;
 /// a response, the TEE returns an error to the OTrP Broker without giving
 /// any other internal information").
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TeeFault {
     /// The input is not an OTrP request envelope (no command to answer).
     #[error("not an OTrP request: {0}")]
@@ -29,6 +30,7 @@ pub enum TeeFault {
 
 /// Why the agent could not open or carry out a local operation.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TeeError {
     /// Secure storage failed.
     #[error(transparent)]

@@ -51,6 +51,7 @@ impl fmt::Debug for NewSpAik {
 
 /// Why a hook could not do its job.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum HookError {
     /// An internal failure (`ERR_TEE_FAIL`).
     #[error("TEE platform failure: {0}")]
@@ -105,10 +106,27 @@ pub struct Commit<'a> {
     pub put: Vec<(BlobId, &'a [u8])>,
     /// Blobs the new state no longer references.
     pub delete: Vec<BlobId>,
+    /// New blobs already written through [`SecureStorage::stage_blob`]
+    /// (a TA streamed in chunks): durable, and named by the state from this
+    /// commit on.
+    pub staged: Vec<BlobId>,
+}
+
+/// A blob written in pieces before the commit that names it
+/// ([`SecureStorage::stage_blob`]), so that a large TA reaches storage in
+/// chunks instead of as one buffer.
+pub trait BlobWriter {
+    /// Appends the next piece (plaintext: the storage protects it at rest).
+    fn write(&mut self, piece: &[u8]) -> Result<(), StorageError>;
+    /// The last piece was written: makes the blob durable. It is part of
+    /// the state only once a [`Commit`] lists it in `staged`; until then a
+    /// crash or [`SecureStorage::discard_staged`] drops it.
+    fn finish(self: Box<Self>) -> Result<(), StorageError>;
 }
 
 /// Why storage failed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StorageError {
     /// No space left (`ERR_TEE_RESOURCE_FULL`).
     #[error("secure storage is full")]
@@ -136,10 +154,28 @@ pub trait SecureStorage {
     fn commit(&mut self, commit: &Commit<'_>) -> Result<(), StorageError>;
     /// Reads a blob of the current state.
     fn read_blob(&self, id: &BlobId) -> Result<SecretBytes, StorageError>;
+    /// Starts writing the new blob `id` in pieces, ahead of the commit that
+    /// will name it (the streamed TA path, issue 17). `Ok(None)`, the
+    /// default, means the storage takes new blobs only in a [`Commit`]'s
+    /// `put`: the agent then collects the TA in memory.
+    ///
+    /// A staged blob must stay invisible to [`SecureStorage::load`]'s state
+    /// until committed, and must not survive a crash before that commit as
+    /// anything a later state could name (the agent reuses the id).
+    fn stage_blob(&self, id: &BlobId) -> Result<Option<Box<dyn BlobWriter + '_>>, StorageError> {
+        let _ = id;
+        Ok(None)
+    }
+    /// Drops a staged blob that will not be committed (its request was
+    /// refused). Best effort: what is left is the storage's garbage.
+    fn discard_staged(&self, id: &BlobId) {
+        let _ = id;
+    }
 }
 
 /// Why a TA was refused (`ERR_TA_INVALID`).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TaError {
     /// The TA data could not be decrypted (wrong key, IV or padding).
     #[error("TA data does not decrypt")]
@@ -155,11 +191,20 @@ pub enum TaError {
     UnsupportedAlgorithm,
 }
 
-/// A TA that passed [`TaPlatform::verify_ta`].
+/// A TA that passed [`TaPlatform::verify_ta`]: what the SP's verified
+/// signature says about it (never data the signature does not cover).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifiedTa {
     /// Index into the `sp_certs` given of the certificate that signed it.
     pub signer: usize,
+    /// The TA the image is. The agent refuses an image whose `taid` is not
+    /// the command's (`ERR_TA_INVALID`), so a TA signed for one identifier
+    /// cannot be installed under another.
+    pub taid: String,
+    /// The SP's monotonic version of the image. The agent keeps per `taid`
+    /// the highest version ever installed and refuses an InstallTA or
+    /// UpdateTA that is not higher (anti-rollback).
+    pub version: u64,
     /// A friendly name from the image, for the DSI's `taname` (optional).
     pub taname: Option<String>,
 }
@@ -180,7 +225,10 @@ pub trait TaPlatform {
 
     /// Checks that `image` is a TA this TEE can install, signed by one of
     /// `sp_certs` (the SD's SP certificates, plus the request's new
-    /// `spcert`), at `now`.
+    /// `spcert`), at `now`, and returns its `taid` and version as that
+    /// signature covers them (the vendor's image format decides where they
+    /// sit). `taid` is the command's, for formats that need it; the agent
+    /// compares it with the returned one itself.
     fn verify_ta(
         &self,
         provider: &Provider,
@@ -189,10 +237,60 @@ pub trait TaPlatform {
         sp_certs: &[&[u8]],
         now: UnixTime,
     ) -> Result<VerifiedTa, TaError>;
+
+    /// The streaming TA hook (optional, issue 17): starts the check of a TA
+    /// image that will arrive in chunks, in order, with the same result as
+    /// [`TaPlatform::verify_ta`] over the whole image. With it the agent
+    /// decrypts `ciphertadata` chunk by chunk
+    /// ([`TaPlatform::decrypt_ta_blocks`]), hands every decrypted chunk to
+    /// the returned [`TaStream`] and to storage
+    /// ([`SecureStorage::stage_blob`]), and commits nothing before
+    /// [`TaStream::finish`] verified the image and the `taid` and version
+    /// checks passed: a TEE never holds the decrypted image whole.
+    ///
+    /// `None`, the default, keeps the whole-image hooks
+    /// ([`TaPlatform::decrypt_ta_data`], [`TaPlatform::verify_ta`]).
+    fn begin_ta<'a>(
+        &'a self,
+        provider: &'a Provider,
+        taid: &'a str,
+        sp_certs: &'a [&'a [u8]],
+        now: UnixTime,
+    ) -> Option<Box<dyn TaStream + 'a>> {
+        let _ = (provider, taid, sp_certs, now);
+        None
+    }
+
+    /// Decrypts whole 16-byte blocks of `ciphertadata` in place, AES-CBC
+    /// chained from `iv`, without padding (the agent chains the IV from one
+    /// chunk to the next and removes the PKCS#7 padding of the last block).
+    /// Required with [`TaPlatform::begin_ta`]; the default refuses
+    /// ([`TaError::UnsupportedAlgorithm`]).
+    fn decrypt_ta_blocks(
+        &self,
+        alg: TaEncAlg,
+        key: &SecretBytes,
+        iv: &[u8; 16],
+        blocks: &mut [u8],
+    ) -> Result<(), TaError> {
+        let _ = (alg, key, iv, blocks);
+        Err(TaError::UnsupportedAlgorithm)
+    }
+}
+
+/// The check of a TA image fed in chunks ([`TaPlatform::begin_ta`]).
+pub trait TaStream {
+    /// Feeds the next chunk of the decrypted image. An image already seen
+    /// to be malformed may be refused early.
+    fn update(&mut self, chunk: &[u8]) -> Result<(), TaError>;
+    /// The whole image was fed: verifies it as [`TaPlatform::verify_ta`]
+    /// does and returns what the SP's signature says.
+    fn finish(self: Box<Self>) -> Result<VerifiedTa, TaError>;
 }
 
 /// Why firmware data could not be collected.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FirmwareError {
     /// The TEE considers the firmware untrustworthy (`ERR_TFW_NOT_TRUSTED`,
     /// 9.1.6).

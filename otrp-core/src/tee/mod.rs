@@ -14,7 +14,7 @@
 //! [`Tee::ta_information`] answers the broker's GetTAInformation (6.4.2),
 //! signed with the SP's TEE SP AIK ([`SpAikKeys::signer`]).
 //!
-//! Everything platform-specific is a hook ([`hooks`]): the TEE identity
+//! Everything platform-specific is a hook ([`TeeHooks`]): the TEE identity
 //! (certificate, signing and CEK unwrapping with a key that may stay in
 //! hardware), SP AIK keys, secure storage, TA decryption and verification,
 //! firmware attestation and a clock. `otrp-tee-traits` re-exports them for
@@ -33,14 +33,18 @@
 //!   (9.2.2.2: "Compare dsihash with the TEE cached last response DSI data
 //!   to this TAM"). After a change without `nextdsi` the TAM must query
 //!   again.
-//! - SD names are unique in the TEE; an SD of another TAM is
-//!   `ERR_TAM_NOT_AUTHORIZED`. SP AIKs belong to a (tamid, spid) pair, since
-//!   `spid` is unique only within a TAM (9.2.1.1).
-//! - Revocation is checked for GetDeviceState (`ocspdat` is mandatory
-//!   there); SD/TA requests carry no `ocspdat` and the spec says the status
-//!   check "is generally not needed anymore" (9.2.2.2): their TAM chain is
-//!   validated, and their `dsihash` can only match after a GetDeviceState.
-//! - A request without `x5c` is verified with the cached signers (7.4.1).
+//! - SD names are unique per TAM (5.5, 9.2): another TAM's SD is simply
+//!   not found (`ERR_SD_NOT_FOUND`), and no error or DSI reveals it. SP
+//!   AIKs belong to a (tamid, spid) pair, since `spid` is unique only
+//!   within a TAM (9.2.1.1).
+//! - Revocation is established by GetDeviceState (`ocspdat`), per
+//!   certificate and monotonically ([`crate::pki::OcspCache`], kept in the
+//!   state); SD/TA requests carry no `ocspdat` and are accepted only from a
+//!   certificate whose established status is good and fresh.
+//! - A request without `x5c` is verified with the cached signers (7.4.1);
+//!   none verifying is `ERR_TAM_NOT_TRUSTED`. `x5c` holds at most
+//!   [`crate::pki::MAX_CHAIN_CERTS`] certificates and the signature is
+//!   verified before any chain is built.
 //! - Refusals after the content was decrypted are answered inside the
 //!   encrypted content (`reason` as the 7.6 object); earlier ones, and
 //!   `ERR_UNSUPPORTED_CRYPTO_ALG` (which lists `supportedsigalgs`), in the
@@ -49,17 +53,17 @@
 mod agent;
 mod commands;
 mod error;
-pub mod hooks;
+mod hooks;
 mod query;
 mod state;
 
 pub use agent::{Tee, TeeConfig};
 pub use error::{TeeError, TeeFault};
 pub use hooks::{
-    BlobId, Clock, Commit, Firmware, FirmwareError, HookError, NewSpAik, SecureStorage, SpAikKeys,
-    StorageError, TaError, TaPlatform, TeeHooks, TeeIdentity, VerifiedTa,
+    BlobId, BlobWriter, Clock, Commit, Firmware, FirmwareError, HookError, NewSpAik, SecureStorage,
+    SpAikKeys, StorageError, TaError, TaPlatform, TaStream, TeeHooks, TeeIdentity, VerifiedTa,
 };
 pub use state::{
-    IssuedDsi, STATE_FORMAT, SdRecord, SeenId, SignerRecord, SpAikRecord, StateError, TaRecord,
-    TaVersion, TeeState,
+    IssuedDsi, STATE_FORMAT, SdRecord, SeenId, SignerRecord, SpAikRecord, StateError, TaFloor,
+    TaRecord, TaVersion, TeeState,
 };

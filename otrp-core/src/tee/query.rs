@@ -5,16 +5,14 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use super::agent::Tee;
-use crate::broker::{
-    EndpointError, TaInfoError, TaInformationTbs, TaQuery, TeeEndpoint, sign_ta_information,
-};
-use crate::message::Base64Bytes;
+use crate::message::{Base64Bytes, TaInfoError, TaInformationTbs, TaQuery, sign_ta_information};
 use crate::pki::{CertPolicy, Role, UnixTime, validate_chain};
 
 impl Tee {
     /// Answers a `TAQuery` (6.4.2) with the signed `TAInformation` message:
-    /// the TA's SP, its TAM (`tamid`, the TAM certificate and CA chain from
-    /// the signer cache, 7.4.1), the SP certificate that signed the stored
+    /// the TA's SP, its TAM (`tamid`, the TAM certificate and CA chain kept
+    /// with the SD, else from the signer cache, 7.4.1), the SP certificate
+    /// that signed the stored
     /// TA binary (found by verifying it again at `now`) with its chain to
     /// the configured SP root when there is one, signed with the SP's TEE
     /// SP AIK ([`super::SpAikKeys::signer`]) and its public key as a JWK in
@@ -70,12 +68,14 @@ impl Tee {
                 .collect()
         };
 
-        // The managing TAM's certificate, from the signer cache.
-        let tam = self
-            .cached_signer(&sd.tamid)
-            .ok_or(TaInfoError::TamCertificateUnknown)?;
-        let (tamcert, tamcacerts) = tam
-            .x5c
+        // The managing TAM's certificate: kept with the SD (the chain that
+        // last changed it), else (states written before) the signer cache.
+        let tam_x5c = match self.cached_signer(&sd.tamid) {
+            _ if !sd.tamcert.is_empty() => &sd.tamcert,
+            Some(cached) => &cached.x5c,
+            None => &sd.tamcert,
+        };
+        let (tamcert, tamcacerts) = tam_x5c
             .split_first()
             .ok_or(TaInfoError::TamCertificateUnknown)?;
 
@@ -108,19 +108,5 @@ impl Tee {
             tamcacerts: tamcacerts.to_vec(),
         };
         sign_ta_information(&tbs, signer.as_ref(), &public, &self.provider)
-    }
-}
-
-/// The agent as a broker endpoint: requests go to [`Tee::handle`] (a
-/// [`super::TeeFault`] is [`EndpointError::CannotAnswer`]), TA queries to
-/// [`Tee::ta_information`].
-impl TeeEndpoint for Tee {
-    fn process(&mut self, request: &[u8], now: UnixTime) -> Result<Vec<u8>, EndpointError> {
-        self.handle(request, now)
-            .map_err(|_| EndpointError::CannotAnswer)
-    }
-
-    fn ta_information(&mut self, query: &TaQuery, now: UnixTime) -> Result<Vec<u8>, EndpointError> {
-        Tee::ta_information(self, query, now).map_err(EndpointError::Query)
     }
 }

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::hooks::BlobId;
 use crate::message::{AikType, Base64Bytes};
+use crate::pki::OcspCache;
 
 /// The format version of [`TeeState`] documents.
 pub const STATE_FORMAT: u32 = 1;
@@ -33,14 +34,35 @@ pub struct TeeState {
     /// The DSI hashes issued to each TAM.
     pub issued: Vec<IssuedDsi>,
     /// `rid`/`tid` pairs already processed, oldest first (9.1.1: "The
-    /// combination of rid and tid MUST be made unique").
+    /// combination of rid and tid MUST be made unique"), bounded per TAM.
     pub seen: Vec<SeenId>,
+    /// The anti-rollback floors: per `taid`, the highest TA version this
+    /// device ever installed. Never lowered and never dropped (DeleteTA,
+    /// DeleteSD and `rollback_ta` keep it), so a TA can only move forward.
+    #[serde(default)]
+    pub ta_floors: Vec<TaFloor>,
+    /// The revocation status established for each TAM certificate (9.1.2,
+    /// 14.9), per tamid; monotonic ([`OcspCache`]).
+    #[serde(default)]
+    pub ocsp: OcspCache,
+}
+
+/// The highest version of one TA the device ever installed (its
+/// anti-rollback floor). Keyed by `taid` alone, across SDs, SPs and TAMs:
+/// a device never goes below a version it had, whoever ships the TA.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaFloor {
+    /// The TA.
+    pub taid: String,
+    /// The highest version installed ([`super::VerifiedTa::version`]).
+    pub version: u64,
 }
 
 /// A security domain (9.2.1.2 step 2).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SdRecord {
-    /// `sdname`, unique in the TEE.
+    /// `sdname`, unique among the SDs of its TAM (5.5, 9.2: a TAM names
+    /// the SDs it manages; another TAM may use the same name).
     pub name: String,
     /// The SP the SD belongs to.
     pub spid: String,
@@ -48,6 +70,11 @@ pub struct SdRecord {
     pub tamid: String,
     /// SP TA-signer certificates (DER).
     pub spcerts: Vec<Base64Bytes>,
+    /// `x5c` of the TAM certificate that last changed the SD, TAM
+    /// certificate first: what GetTAInformation reports (6.4.2) even when
+    /// the signer cache no longer holds the TAM.
+    #[serde(default)]
+    pub tamcert: Vec<Base64Bytes>,
     /// Installed TAs.
     pub tas: Vec<TaRecord>,
 }
@@ -70,6 +97,10 @@ pub struct TaRecord {
 pub struct TaVersion {
     /// Counts installs and updates of this TA, starting at 1.
     pub seq: u64,
+    /// The SP's version of the image ([`super::VerifiedTa::version`]);
+    /// 0 in documents written before versions were kept.
+    #[serde(default)]
+    pub version: u64,
     /// The TA binary.
     pub image: BlobId,
     /// The personalization data, if any.
@@ -92,16 +123,16 @@ pub struct SpAikRecord {
     pub sealed: BlobId,
 }
 
-/// A cached TAM signer (7.4.1): its certificate chain, the OCSP responses
-/// stapled for it, and the signature algorithms it accepts (9.1.1).
+/// A cached TAM signer (7.4.1): its certificate chain and the signature
+/// algorithms it accepts (9.1.1). One per TAM: the certificate of its last
+/// GetDeviceState. Revocation statuses live in [`TeeState::ocsp`], keyed by
+/// certificate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignerRecord {
     /// The tamid of the certificate.
     pub tamid: String,
     /// `x5c`, TAM certificate first (DER).
     pub x5c: Vec<Base64Bytes>,
-    /// Stapled OCSP responses (DER) that verified.
-    pub ocsp: Vec<Base64Bytes>,
     /// `supportedsigalgs` of the TAM's last GetDeviceState, if given.
     pub sigalgs: Option<Vec<String>>,
 }
@@ -122,6 +153,10 @@ pub struct IssuedDsi {
 /// A processed request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeenId {
+    /// The TAM that sent it (empty in documents written before the replay
+    /// memory was kept per TAM; such entries match every TAM).
+    #[serde(default)]
+    pub tamid: String,
     /// `rid`.
     pub rid: String,
     /// `tid`.
@@ -158,13 +193,18 @@ impl TeeState {
         Ok(state)
     }
 
-    /// The SD named `name`.
-    pub fn sd(&self, name: &str) -> Option<&SdRecord> {
-        self.sds.iter().find(|sd| sd.name == name)
+    /// The SD named `name` of TAM `tamid` (SD names are scoped to their
+    /// TAM).
+    pub fn sd(&self, tamid: &str, name: &str) -> Option<&SdRecord> {
+        self.sds
+            .iter()
+            .find(|sd| sd.tamid == tamid && sd.name == name)
     }
 
-    pub(crate) fn sd_mut(&mut self, name: &str) -> Option<&mut SdRecord> {
-        self.sds.iter_mut().find(|sd| sd.name == name)
+    pub(crate) fn sd_mut(&mut self, tamid: &str, name: &str) -> Option<&mut SdRecord> {
+        self.sds
+            .iter_mut()
+            .find(|sd| sd.tamid == tamid && sd.name == name)
     }
 
     /// The SP AIK of (`tamid`, `spid`).
@@ -199,20 +239,53 @@ impl TeeState {
         out
     }
 
-    /// Whether `rid`/`tid` was seen.
-    pub fn was_seen(&self, rid: &str, tid: &str) -> bool {
-        self.seen.iter().any(|s| s.rid == rid && s.tid == tid)
+    /// The anti-rollback floor of `taid`: the highest version ever
+    /// installed, `None` if the TA was never installed on this device.
+    pub fn ta_floor(&self, taid: &str) -> Option<u64> {
+        self.ta_floors
+            .iter()
+            .find(|f| f.taid == taid)
+            .map(|f| f.version)
     }
 
-    /// Records `rid`/`tid`, keeping at most `capacity` pairs.
-    pub(crate) fn record_seen(&mut self, rid: &str, tid: &str, capacity: usize) {
+    /// Raises the floor of `taid` to `version` (never lowers it).
+    pub(crate) fn raise_ta_floor(&mut self, taid: &str, version: u64) {
+        match self.ta_floors.iter_mut().find(|f| f.taid == taid) {
+            Some(f) => f.version = f.version.max(version),
+            None => self.ta_floors.push(TaFloor {
+                taid: taid.into(),
+                version,
+            }),
+        }
+    }
+
+    /// Whether `rid`/`tid` was seen from TAM `tamid`.
+    pub fn was_seen(&self, tamid: &str, rid: &str, tid: &str) -> bool {
+        self.seen
+            .iter()
+            .any(|s| (s.tamid == tamid || s.tamid.is_empty()) && s.rid == rid && s.tid == tid)
+    }
+
+    /// Records `rid`/`tid` of TAM `tamid`, keeping at most `capacity` pairs
+    /// per TAM (oldest dropped first): another TAM's traffic never evicts
+    /// them (issue 18).
+    pub(crate) fn record_seen(&mut self, tamid: &str, rid: &str, tid: &str, capacity: usize) {
         self.seen.push(SeenId {
+            tamid: tamid.into(),
             rid: rid.into(),
             tid: tid.into(),
         });
-        if self.seen.len() > capacity {
-            let excess = self.seen.len() - capacity;
-            self.seen.drain(..excess);
+        let mine = self.seen.iter().filter(|s| s.tamid == tamid).count();
+        if mine > capacity {
+            let mut excess = mine - capacity;
+            self.seen.retain(|s| {
+                if excess > 0 && s.tamid == tamid {
+                    excess -= 1;
+                    false
+                } else {
+                    true
+                }
+            });
         }
     }
 }

@@ -3,72 +3,31 @@
 //! sections 9.1.5 to 9.3.3.3 describe (decrypt the content, answer under
 //! the same CEK, sign with the TEE key). It is deliberately independent of
 //! the TEE agent, so the TAM is tested against the spec's text.
+//!
+//! Every test target that declares this module names its provider at its
+//! root, e.g. `otrp_test_support::provider_under_test!(rustcrypto);`
+//! (`docs/testing.md`).
 #![allow(dead_code)]
-
-use std::path::PathBuf;
-use std::sync::Mutex;
-use std::time::Duration;
+// A test crate exports nothing: `pub` here means "for the test files".
+#![allow(unreachable_pub)]
 
 use der::{Decode, Encode};
-use otrp_core::crypto::{
-    Cek, ContentAlg, CryptoError, EncryptionKey, JwsAlg, KeyAlg, PrivateKey, Provider, PublicKey,
-    SecureRandom,
-};
+use otrp_core::crypto::{Cek, ContentAlg, EncryptionKey, JwsAlg, PrivateKey, Provider, PublicKey};
 use otrp_core::jose::{Header, Jwe, JwePolicy, Jws};
 use otrp_core::message::*;
-use otrp_core::pki::{TrustAnchors, UnixTime};
+use otrp_core::pki::TrustAnchors;
 use otrp_core::tam::{Tam, TamSession};
 use sha2::Digest as _;
 
-/// The fixture hierarchy: `rsa` or `ec`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Rsa,
-    Ec,
-}
+pub use otrp_test_support::SeededRandom;
+#[allow(unused_imports)] // pki_dir: only some targets
+pub use otrp_test_support::fixtures::{Kind, cert, fixture, now, pki_dir};
 
-impl Kind {
-    pub fn dir(self) -> &'static str {
-        match self {
-            Kind::Rsa => "rsa",
-            Kind::Ec => "ec",
-        }
-    }
-    pub fn sig_alg(self) -> JwsAlg {
-        match self {
-            Kind::Rsa => JwsAlg::Rs256,
-            Kind::Ec => JwsAlg::Es256,
-        }
-    }
-    pub fn key_alg(self) -> KeyAlg {
-        match self {
-            Kind::Rsa => KeyAlg::Rsa1_5,
-            Kind::Ec => KeyAlg::EcdhEsA128Kw,
-        }
-    }
-    pub fn other(self) -> Kind {
-        match self {
-            Kind::Rsa => Kind::Ec,
-            Kind::Ec => Kind::Rsa,
-        }
-    }
-}
+/// Both fixture hierarchies.
+pub const BOTH: [Kind; 2] = Kind::BOTH;
 
-pub const BOTH: [Kind; 2] = [Kind::Rsa, Kind::Ec];
-
-pub fn pki_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../test-pki")
-}
-
-/// `test-pki/<kind>/<name>`.
-pub fn fixture(kind: Kind, name: &str) -> Vec<u8> {
-    let path = pki_dir().join(kind.dir()).join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-pub fn cert(kind: Kind, name: &str) -> Vec<u8> {
-    fixture(kind, &format!("{name}.der"))
-}
+/// The tamid of test-pki's `tam` certificate (both hierarchies).
+pub const TAMID: &str = "https://tam.example.com/tam1";
 
 pub fn key(kind: Kind, name: &str) -> Box<dyn PrivateKey> {
     // `<name>.key` is PKCS#8 PEM (the `.pk8.der` files are PKCS#1/SEC1).
@@ -93,58 +52,12 @@ pub fn public_of(cert_der: &[u8]) -> PublicKey {
         .unwrap()
 }
 
-/// 2036-01-01T00:00:00Z, inside every good fixture's validity.
-pub fn now() -> UnixTime {
-    UnixTime::since_unix_epoch(Duration::from_secs(2_082_758_400))
-}
-
-/// A deterministic random source: SHA-256(seed || counter) blocks.
-pub struct SeededRandom {
-    seed: Vec<u8>,
-    counter: Mutex<u64>,
-}
-
-impl SeededRandom {
-    pub fn new(seed: &[u8]) -> Self {
-        Self {
-            seed: seed.to_vec(),
-            counter: Mutex::new(0),
-        }
-    }
-}
-
-impl SecureRandom for SeededRandom {
-    fn fill(&self, dest: &mut [u8]) -> Result<(), CryptoError> {
-        let mut counter = self.counter.lock().map_err(|_| CryptoError::Random)?;
-        for chunk in dest.chunks_mut(32) {
-            let mut h = sha2::Sha256::new();
-            h.update(&self.seed);
-            h.update(counter.to_be_bytes());
-            *counter += 1;
-            let block = h.finalize();
-            chunk.copy_from_slice(&block[..chunk.len()]);
-        }
-        Ok(())
-    }
-}
-
-/// The provider under test over a seeded random source (leaked: tests
-/// only), chosen by the test target's name: `*_composed` (ring + RustCrypto)
-/// and `*_aws_lc` targets include a test file of this directory unchanged;
-/// all others use RustCrypto.
+/// The provider under test (the one the test target names with
+/// `otrp_test_support::provider_under_test!` at its root) over a seeded
+/// random source (leaked: tests only).
 pub fn provider(seed: &str) -> Provider {
     let random: &'static SeededRandom = Box::leak(Box::new(SeededRandom::new(seed.as_bytes())));
-    let target = env!("CARGO_CRATE_NAME");
-    if target.ends_with("_composed") {
-        Provider {
-            secure_random: random,
-            ..otrp_crypto_ring::composed_provider()
-        }
-    } else if target.ends_with("_aws_lc") {
-        otrp_crypto_aws_lc::provider_with_random(random)
-    } else {
-        otrp_crypto_rustcrypto::provider_with_random(random)
-    }
+    crate::provider_under_test_with_random(random)
 }
 
 /// A TAM of `kind` with certificate `tam_name` (`tam`, `tam-rid`, ...),
@@ -170,7 +83,7 @@ pub fn tam(kind: Kind) -> Tam {
 /// Splits an envelope into (kind, JWS).
 pub fn open_request(bytes: &[u8]) -> (MessageKind, Jws) {
     let env = parse_request(bytes, &Limits::DEFAULT).unwrap();
-    (env.kind, Jws::parse_json(&env.jws_bytes()).unwrap())
+    (env.kind, Jws::parse_json(env.jws_bytes()).unwrap())
 }
 
 /// A hand-built TEE: the TEE certificate chain and key of `kind`, the
@@ -284,7 +197,9 @@ impl FakeTee {
             .unwrap()
     }
 
-    /// The edsi JWE of a DSI document.
+    /// The edsi JWE of a DSI document. This TEE answers in the earlier
+    /// otrp layout (every parameter in the protected header), which a TAM
+    /// keeps accepting besides the draft's (docs/interop.md).
     pub fn edsi(&self, doc: &DsiDocument) -> Jwe {
         Jwe::builder(ContentAlg::A128CbcHs256)
             .recipient(
@@ -292,6 +207,7 @@ impl FakeTee {
                 EncryptionKey::Public(self.tam_key()),
                 Header::new(),
             )
+            .protected_recipient()
             .encrypt(doc.as_bytes(), &self.provider)
             .unwrap()
     }
@@ -353,7 +269,8 @@ impl FakeTee {
         }
     }
 
-    /// The encrypted response content under the request's CEK.
+    /// The encrypted response content under the request's CEK (in the
+    /// earlier otrp layout, like [`FakeTee::edsi`]).
     pub fn content(&self, cmd: &Command, plaintext: &[u8]) -> Jwe {
         Jwe::builder(cmd.enc)
             .cek(cmd.cek.clone())
@@ -362,6 +279,7 @@ impl FakeTee {
                 EncryptionKey::Public(self.tam_key()),
                 Header::new(),
             )
+            .protected_recipient()
             .encrypt(plaintext, &self.provider)
             .unwrap()
     }

@@ -14,12 +14,7 @@ use super::*;
 /// The routing name of the soft TEE.
 pub const TEE_NAME: &str = "soft-tee";
 
-/// PKCS#8 DER of `test-pki/<kind>/<name>.key` (PEM).
-pub fn pkcs8_der(kind: Kind, name: &str) -> Vec<u8> {
-    let pem = String::from_utf8(fixture(kind, &format!("{name}.key"))).unwrap();
-    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    otrp_core::jose::b64::decode_std(&body, "pem").unwrap()
-}
+pub use otrp_test_support::fixtures::pkcs8_der;
 
 /// A fresh, empty directory for one test's TEE state.
 pub fn fresh_dir(name: &str) -> PathBuf {
@@ -79,10 +74,16 @@ pub fn open_tee_with(kind: Kind, dir: &Path, provider: Provider, setup: TeeSetup
     otrp_soft_tee::open(dir, config, provider, identity, options).unwrap()
 }
 
-/// A TA image of the soft TEE: `code` signed by the SP key of `kind`.
-pub fn ta_image(kind: Kind, code: &[u8]) -> Vec<u8> {
+/// A TA image of the soft TEE: `code` of TA `taid` at `version`, signed by
+/// the SP key of `kind`.
+pub fn ta_image(kind: Kind, taid: &str, version: u64, code: &[u8]) -> Vec<u8> {
     let provider = provider("sp signer");
-    otrp_soft_tee::sign_ta_image(code, None, &*key(kind, "sp"), kind.sig_alg(), &provider).unwrap()
+    let info = otrp_soft_tee::TaImageInfo {
+        taid: taid.into(),
+        version,
+        taname: None,
+    };
+    otrp_soft_tee::sign_ta_image(code, &info, &*key(kind, "sp"), kind.sig_alg(), &provider).unwrap()
 }
 
 /// Sends `request` to the TEE and hands the answer to the session.

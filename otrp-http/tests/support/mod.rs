@@ -3,15 +3,16 @@
 //! with otrp-test-pki (rcgen), and a raw HTTP/1.1 client for protocol-level
 //! checks.
 #![allow(dead_code)]
+// A test crate exports nothing: `pub` here means "for the test files".
+#![allow(unreachable_pub)]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use otrp_core::crypto::{JwsAlg, PrivateKey};
+use otrp_core::crypto::PrivateKey;
 use otrp_core::message::MessageKind;
 use otrp_core::pki::{TrustAnchors, UnixTime};
 use otrp_core::tam::{Command, DeviceState, Event, Tam, TeeResult};
@@ -23,105 +24,51 @@ use otrp_soft_tee::{SoftFirmware, SoftIdentity, SoftTeeOptions};
 
 pub const TEE_NAME: &str = "soft-tee";
 
-/// 2036-01-01T00:00:00Z, inside every fixture's validity.
-pub fn now() -> UnixTime {
-    UnixTime::since_unix_epoch(Duration::from_secs(2_082_758_400))
-}
+pub use otrp_test_support::TempDir;
+pub use otrp_test_support::fixtures::{Kind, cert, fixture, now};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Rsa,
-    Ec,
-}
-
-pub const BOTH: [Kind; 2] = [Kind::Rsa, Kind::Ec];
-
-impl Kind {
-    pub fn dir(self) -> &'static str {
-        match self {
-            Kind::Rsa => "rsa",
-            Kind::Ec => "ec",
-        }
-    }
-    pub fn alg(self) -> JwsAlg {
-        match self {
-            Kind::Rsa => JwsAlg::Rs256,
-            Kind::Ec => JwsAlg::Es256,
-        }
-    }
-}
-
-pub fn fixture(kind: Kind, name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../test-pki")
-        .join(kind.dir())
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-pub fn cert(kind: Kind, name: &str) -> Vec<u8> {
-    fixture(kind, &format!("{name}.der"))
-}
+/// Both fixture hierarchies.
+pub const BOTH: [Kind; 2] = Kind::BOTH;
 
 /// PKCS#8 DER of `test-pki/<kind>/<name>.key` (PEM).
 pub fn pkcs8(kind: Kind, name: &str) -> Vec<u8> {
-    let pem = String::from_utf8(fixture(kind, &format!("{name}.key"))).unwrap();
-    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    otrp_core::jose::b64::decode_std(&body, "pem").unwrap()
+    otrp_test_support::fixtures::pkcs8_der(kind, name)
 }
 
 pub fn private_key(kind: Kind, name: &str) -> Box<dyn PrivateKey> {
-    otrp_crypto_rustcrypto::provider()
-        .key_loader
-        .private_key_from_pkcs8_der(&pkcs8(kind, name))
-        .unwrap()
+    otrp_test_support::fixtures::private_key(&otrp_crypto_rustcrypto::provider(), kind, name)
 }
 
 /// The fixture TAM of `kind`, trusting the fixture TEE and TFW roots.
 pub fn tam(kind: Kind) -> Arc<Tam> {
+    tam_named(kind, "tam", "ocsp/tam-good-by-ca.der")
+}
+
+/// The TAM of `kind` with certificate `name` (issued by `tam-root`) and
+/// the OCSP response `ocsp`, trusting the fixture TEE and TFW roots.
+pub fn tam_named(kind: Kind, name: &str, ocsp: &str) -> Arc<Tam> {
     let tee_roots = TrustAnchors::from_certificates([cert(kind, "tee-root").as_slice()]).unwrap();
     let tfw_roots = TrustAnchors::from_certificates([cert(kind, "tfw-root").as_slice()]).unwrap();
     let tam = Tam::new(
         otrp_crypto_rustcrypto::provider(),
-        private_key(kind, "tam"),
-        vec![cert(kind, "tam"), cert(kind, "tam-root")],
+        private_key(kind, name),
+        vec![cert(kind, name), cert(kind, "tam-root")],
         tee_roots,
     )
     .unwrap()
     .with_tfw_anchors(tfw_roots)
-    .with_ocspdat(vec![fixture(kind, "ocsp/tam-good-by-ca.der")]);
+    .with_ocspdat(vec![fixture(kind, ocsp)]);
     Arc::new(tam)
-}
-
-/// A temporary directory removed on drop.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> Self {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "otrp-http-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// The soft TEE of `kind` over `dir`, trusting the fixture TAM root, with
 /// firmware data.
 pub fn open_tee(kind: Kind, dir: &Path) -> Tee {
+    open_tee_with(kind, dir, |_| {})
+}
+
+/// [`open_tee`] with changes to the TEE configuration.
+pub fn open_tee_with(kind: Kind, dir: &Path, edit: impl FnOnce(&mut TeeConfig)) -> Tee {
     let provider = otrp_crypto_rustcrypto::provider();
     let identity = SoftIdentity::from_der(
         &provider,
@@ -137,21 +84,21 @@ pub fn open_tee(kind: Kind, dir: &Path) -> Tee {
         firmware: Some(firmware),
         ..SoftTeeOptions::default()
     };
-    otrp_soft_tee::open(
-        dir,
-        TeeConfig::new(TEE_NAME, anchors),
-        provider,
-        identity,
-        options,
-    )
-    .unwrap()
+    let mut config = TeeConfig::new(TEE_NAME, anchors);
+    edit(&mut config);
+    otrp_soft_tee::open(dir, config, provider, identity, options).unwrap()
 }
 
-/// A TA image for the soft TEE: `code` signed by the fixture SP key.
-pub fn ta_image(kind: Kind, code: &[u8]) -> Vec<u8> {
+/// A TA image for the soft TEE: `code` of TA `taid` at `version`, signed
+/// by the fixture SP key.
+pub fn ta_image(kind: Kind, taid: &str, version: u64, code: &[u8]) -> Vec<u8> {
     otrp_soft_tee::sign_ta_image(
         code,
-        None,
+        &otrp_soft_tee::TaImageInfo {
+            taid: taid.into(),
+            version,
+            taname: None,
+        },
         &*private_key(kind, "sp"),
         kind.alg(),
         &otrp_crypto_rustcrypto::provider(),
@@ -178,7 +125,7 @@ pub fn lifecycle(kind: Kind) -> Vec<Step> {
             sdname: "sd1".into(),
             taid: "ta1".into(),
             spcert: None,
-            ta: ta_image(kind, b"TA code, version 1"),
+            ta: ta_image(kind, "ta1", 1, b"TA code, version 1"),
             pdata: Some(b"personalization".to_vec()),
         }),
         cmd(Command::UpdateTa {
@@ -186,7 +133,7 @@ pub fn lifecycle(kind: Kind) -> Vec<Step> {
             sdname: "sd1".into(),
             taid: "ta1".into(),
             spcert: None,
-            ta: Some(ta_image(kind, b"TA code, version 2")),
+            ta: Some(ta_image(kind, "ta1", 2, b"TA code, version 2")),
             pdata: None,
         }),
         cmd(Command::DeleteTa {
@@ -277,13 +224,14 @@ impl TamApp for Scripted {
     fn finished(&self, session: ScriptSession, device: &DeviceState, end: &SessionEnd) {
         let end = match end {
             SessionEnd::Completed => "completed".to_string(),
-            SessionEnd::Refused(e) => format!("refused: {e}"),
             SessionEnd::Failed(e) => format!("failed: {e}"),
             SessionEnd::Expired => "expired".to_string(),
             SessionEnd::Restarted => "restarted".to_string(),
             SessionEnd::Aborted(status) => format!("aborted {}", status.as_u16()),
             SessionEnd::Panicked => "panicked".to_string(),
             SessionEnd::Shutdown => "shutdown".to_string(),
+            SessionEnd::Evicted => "evicted".to_string(),
+            other => format!("{other:?}"),
         };
         self.done.lock().unwrap().push(Finished {
             events: session.events,
@@ -374,35 +322,15 @@ impl otrp_http::DeviceHandler for Device {
 /// A TLS identity for 127.0.0.1 / localhost under a fresh P-256 CA, made
 /// with otrp-test-pki (rcgen): (server identity, CA certificate PEM).
 pub fn tls_identity() -> (ServerTls, String) {
-    use otrp_test_pki::rcgen::{ExtendedKeyUsagePurpose, SanType};
-    use otrp_test_pki::{
-        Cert, CertSpec, DEFAULT_NOT_AFTER, DEFAULT_NOT_BEFORE, Key, KeyType, Profile,
-    };
-    let rng = &otrp_crypto_rustcrypto::OS_RANDOM;
-    let at = |secs| UnixTime::since_unix_epoch(Duration::from_secs(secs));
-    let (nb, na) = (at(DEFAULT_NOT_BEFORE), at(DEFAULT_NOT_AFTER));
-    let ca_key = Key::generate(KeyType::P256, rng).unwrap();
-    let ca = Cert::self_signed(
-        &CertSpec::new("otrp-http test CA", 1, nb, na, Profile::Root),
-        ca_key,
-    )
-    .unwrap();
-    let key = Key::generate(KeyType::P256, rng).unwrap();
-    let mut params = CertSpec::new("localhost", 2, nb, na, Profile::Sp)
-        .to_params(KeyType::P256, key.spki_der())
-        .unwrap();
-    params.subject_alt_names = vec![
-        SanType::IpAddress("127.0.0.1".parse().unwrap()),
-        SanType::DnsName("localhost".try_into().unwrap()),
-    ];
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    let server = ca.issue_params(&params, key).unwrap();
-    let tls = ServerTls::from_der(
-        vec![server.der().to_vec()],
-        server.key().unwrap().pkcs8_der().to_vec(),
-    )
-    .unwrap();
-    (tls, ca.pem())
+    let (chain, key, ca) = tls_identity_pem();
+    (ServerTls::from_pem(&chain, &key).unwrap(), ca)
+}
+
+/// [`tls_identity`] as PEM: (server certificate, server key, CA
+/// certificate).
+pub fn tls_identity_pem() -> (String, String, String) {
+    let id = otrp_test_pki::tls_server_identity(&otrp_crypto_rustcrypto::OS_RANDOM).unwrap();
+    (id.chain_pem, id.key_pem, id.ca_pem)
 }
 
 /// A raw HTTP/1.1 response.
@@ -516,4 +444,114 @@ pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(10));
     }
     f()
+}
+
+/// The loopback address 127.0.X.Y, a distinct "client" for the server's
+/// per-client caps.
+pub fn client_ip(x: u8, y: u8) -> std::net::IpAddr {
+    std::net::IpAddr::from([127, 0, x, y])
+}
+
+/// A TCP connection to `addr` from the local address `local`.
+pub fn connect_from(local: std::net::IpAddr, addr: SocketAddr) -> std::io::Result<TcpStream> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let stream = runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(SocketAddr::new(local, 0))?;
+        socket.connect(addr).await
+    })?;
+    let stream = stream.into_std()?;
+    stream.set_nonblocking(false)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    Ok(stream)
+}
+
+/// [`post`] from the local address `local`.
+pub fn post_from(
+    local: std::net::IpAddr,
+    addr: SocketAddr,
+    cookie: Option<&str>,
+    body: &[u8],
+) -> RawResponse {
+    let mut stream = connect_from(local, addr).unwrap();
+    let mut head = format!(
+        "POST /tam HTTP/1.1\r\nHost: {addr}\r\nAccept: application/otrp+json\r\n\
+         Connection: close\r\nContent-Length: {}",
+        body.len()
+    );
+    if !body.is_empty() {
+        head.push_str("\r\nContent-Type: application/otrp+json");
+    }
+    if let Some(c) = cookie {
+        head.push_str(&format!("\r\nCookie: otrp-session={c}"));
+    }
+    head.push_str("\r\n\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    let _ = stream.write_all(body);
+    read_response(&mut stream)
+}
+
+/// The soft TEE of a second device: a fresh P-256 key and certificate
+/// issued by the fixture TEE CA (so another `did`), over `dir`.
+pub fn open_other_tee(dir: &Path) -> Tee {
+    use otrp_test_pki::{
+        Cert, CertSpec, DEFAULT_NOT_AFTER, DEFAULT_NOT_BEFORE, Key, KeyType, Profile,
+    };
+    let kind = Kind::Ec;
+    let rng = &otrp_crypto_rustcrypto::OS_RANDOM;
+    let at = |secs| UnixTime::since_unix_epoch(Duration::from_secs(secs));
+    let ca_key = Key::from_pkcs8_der(&pkcs8(kind, "tee-ca")).unwrap();
+    let ca = Cert::from_der(cert(kind, "tee-ca"), Some(ca_key)).unwrap();
+    let spec = CertSpec::new(
+        "second device TEE",
+        4242,
+        at(DEFAULT_NOT_BEFORE),
+        at(DEFAULT_NOT_AFTER),
+        Profile::Tee,
+    );
+    let tee_cert = ca
+        .issue(&spec, Key::generate(KeyType::P256, rng).unwrap())
+        .unwrap();
+    let provider = otrp_crypto_rustcrypto::provider();
+    let identity = SoftIdentity::from_der(
+        &provider,
+        tee_cert.der().to_vec(),
+        vec![cert(kind, "tee-ca"), cert(kind, "tee-root")],
+        tee_cert.key().unwrap().pkcs8_der(),
+    )
+    .unwrap();
+    let anchors = TrustAnchors::from_certificates([cert(kind, "tam-root").as_slice()]).unwrap();
+    let firmware =
+        SoftFirmware::new(provider, cert(kind, "tfw"), &pkcs8(kind, "tfw"), kind.alg()).unwrap();
+    let options = SoftTeeOptions {
+        firmware: Some(firmware),
+        ..SoftTeeOptions::default()
+    };
+    otrp_soft_tee::open(
+        dir,
+        TeeConfig::new(TEE_NAME, anchors),
+        provider,
+        identity,
+        options,
+    )
+    .unwrap()
+}
+
+/// Runs the lifecycle script as a device from the local address `local`,
+/// and checks it completed.
+pub fn device_completes(url: &str, local: std::net::IpAddr, tag: &str) -> otrp_http::AgentReport {
+    let dir = TempDir::new(tag);
+    let mut device = Device::new(Kind::Ec, dir.path());
+    let report = otrp_http::Agent::new(url)
+        .unwrap()
+        .with_local_address(local)
+        .with_request_timeout(Duration::from_secs(30))
+        .run_blocking(&mut device)
+        .unwrap_or_else(|e| panic!("device {tag} from {local}: {e}"));
+    assert!(report.ended_by_tam, "{tag}");
+    assert_eq!(report.exchanges.len(), LIFECYCLE_KINDS.len() + 1, "{tag}");
+    assert!(device.tee.state().sds.is_empty(), "{tag}");
+    report
 }

@@ -2,11 +2,16 @@
 //! (message types + `Jws::sign` + `Jwe::builder`), a soft TEE in a temporary
 //! directory, and response decoding (signature checked with the TEE key,
 //! content decrypted with the TAM key).
+//!
+//! Every test target that declares this module names its provider at its
+//! root, e.g. `otrp_test_support::provider_under_test!(rustcrypto);`
+//! (`docs/testing.md`).
 #![allow(dead_code)]
+// A test crate exports nothing: `pub` here means "for the test files".
+#![allow(unreachable_pub)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use otrp_core::crypto::{
     ContentAlg, EncryptionKey, JwsAlg, KeyAlg, PrivateKey, Provider, PublicKey,
@@ -20,118 +25,45 @@ use otrp_core::message::{
     TaKey, TbsMessage, UpdateEncryptedTa, UpdateSdRequestContent, UpdateSdTbsRequest,
     UpdateTaTbsRequest,
 };
-use otrp_core::pki::{TrustAnchors, UnixTime, spki_of_certificate};
+use otrp_core::pki::TrustAnchors;
 use otrp_core::tee::{Tee, TeeConfig};
 use otrp_soft_tee::{SoftIdentity, SoftTeeOptions};
 use serde_json::Value;
 
 pub const TEE_NAME: &str = "soft-tee";
 
-/// 2036-01-01T00:00:00Z, inside every fixture's validity.
-pub fn now() -> UnixTime {
-    UnixTime::since_unix_epoch(Duration::from_secs(2_082_758_400))
-}
+pub use otrp_test_support::TempDir;
+pub use otrp_test_support::fixtures::{Kind, fixture, now};
 
-/// The provider under test, chosen by the test target's name: targets
-/// ending in `_composed` (ring + RustCrypto) or `_aws_lc` include a test
-/// file of this directory unchanged; all others use RustCrypto.
+/// The tamid of test-pki's `tam` certificate (both hierarchies).
+pub const TAMID: &str = "https://tam.example.com/tam1";
+
+/// The provider under test: the one named with
+/// `otrp_test_support::provider_under_test!` at the root of the running
+/// test target.
 pub fn provider() -> Provider {
-    let target = env!("CARGO_CRATE_NAME");
-    if target.ends_with("_composed") {
-        otrp_crypto_ring::composed_provider()
-    } else if target.ends_with("_aws_lc") {
-        otrp_crypto_aws_lc::provider()
-    } else {
-        otrp_crypto_rustcrypto::provider()
-    }
-}
-
-/// `rsa` or `ec`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Rsa,
-    Ec,
-}
-
-impl Kind {
-    pub fn dir(self) -> &'static str {
-        match self {
-            Kind::Rsa => "rsa",
-            Kind::Ec => "ec",
-        }
-    }
-    pub fn alg(self) -> JwsAlg {
-        match self {
-            Kind::Rsa => JwsAlg::Rs256,
-            Kind::Ec => JwsAlg::Es256,
-        }
-    }
-}
-
-pub fn fixture(kind: Kind, name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../test-pki")
-        .join(kind.dir())
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    crate::provider_under_test()
 }
 
 /// The PKCS#8 DER of `name.key` (test-pki's `.pk8.der` files hold the
 /// traditional PKCS#1 / SEC1 encodings, so the PEM is decoded instead).
 pub fn pkcs8(kind: Kind, name: &str) -> Vec<u8> {
-    let pem = String::from_utf8(fixture(kind, &format!("{name}.key"))).unwrap();
-    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    otrp_core::jose::b64::decode_std(&body, "pem").unwrap()
+    otrp_test_support::fixtures::pkcs8_der(kind, name)
 }
 
+/// The private key `name` of `kind`, loaded by the provider under test.
 pub fn private_key(kind: Kind, name: &str) -> Box<dyn PrivateKey> {
-    provider()
-        .key_loader
-        .private_key_from_pkcs8_der(&pkcs8(kind, name))
-        .unwrap()
+    otrp_test_support::fixtures::private_key(&provider(), kind, name)
 }
 
+/// The public key of a DER certificate, loaded by the provider under test.
 pub fn public_key_of_cert(cert: &[u8]) -> PublicKey {
-    provider()
-        .key_loader
-        .public_key_from_spki_der(&spki_of_certificate(cert).unwrap())
-        .unwrap()
-}
-
-/// A temporary directory removed on drop.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> Self {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "otrp-soft-tee-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+    otrp_test_support::fixtures::public_key_of_cert(&provider(), cert)
 }
 
 /// Copies every file of `from` into a fresh temporary directory.
 pub fn copy_dir(from: &Path, tag: &str) -> TempDir {
-    let to = TempDir::new(tag);
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.path().join(entry.file_name())).unwrap();
-    }
-    to
+    TempDir::copy_of(from, tag)
 }
 
 pub fn config(kind: Kind) -> TeeConfig {
@@ -261,7 +193,10 @@ impl Tam {
         self.sign_payload(MessageKind::GetDeviceState, &tbs.to_payload(), true)
     }
 
-    /// Encrypts a content plaintext to the TEE key.
+    /// Encrypts a content plaintext to the TEE key, in the earlier otrp
+    /// layout (every parameter in the protected header): the TEE keeps
+    /// accepting it besides the draft's, which `TamSession` sends
+    /// (docs/interop.md).
     pub fn encrypt_to_tee(&self, plaintext: &[u8]) -> Jwe {
         let alg = match self.tee_key {
             PublicKey::Rsa(_) => KeyAlg::RsaOaep256,
@@ -269,6 +204,7 @@ impl Tam {
         };
         Jwe::builder(ContentAlg::A128CbcHs256)
             .recipient(alg, EncryptionKey::Public(&self.tee_key), Header::new())
+            .protected_recipient()
             .encrypt(plaintext, &provider())
             .unwrap()
     }
@@ -341,7 +277,8 @@ impl Tam {
             .unwrap()
     }
 
-    /// `encrypted_ta.key`: the TA key in a JWE to the SP AIK.
+    /// `encrypted_ta.key`: the TA key in a JWE to the SP AIK (earlier otrp
+    /// layout, like [`Tam::encrypt_to_tee`]).
     pub fn wrap_ta_key(&self, spid: &str, key: &[u8; 32]) -> TaKey {
         let aik = self.spaik(spid);
         let jwe = Jwe::builder(ContentAlg::A128CbcHs256)
@@ -350,6 +287,7 @@ impl Tam {
                 EncryptionKey::Public(&aik),
                 Header::new(),
             )
+            .protected_recipient()
             .encrypt(key, &provider())
             .unwrap();
         TaKey::Jwe(jwe)
@@ -476,7 +414,7 @@ impl Tam {
     pub fn read(&mut self, response: &[u8]) -> Reply {
         let env = Envelope::parse(response, &Limits::DEFAULT).expect("a signed envelope");
         assert_eq!(env.direction, Direction::Response);
-        let jws = Jws::parse_json(&env.jws_bytes()).unwrap();
+        let jws = Jws::parse_json(env.jws_bytes()).unwrap();
         let algs: Vec<JwsAlg> = provider().supported_jws_algs().collect();
         let payload = jws
             .verify(&provider(), &self.tee_key, &algs)
@@ -578,8 +516,14 @@ impl Reply {
     }
 }
 
-/// A soft-TEE TA image signed by the SP key of `kind`.
-pub fn ta_image(kind: Kind, code: &[u8], name: &str) -> Vec<u8> {
+/// A soft-TEE TA image of TA `taid` at `version`, named `name`, signed by
+/// the SP key of `kind`.
+pub fn ta_image(kind: Kind, taid: &str, version: u64, code: &[u8], name: &str) -> Vec<u8> {
     let sp = private_key(kind, "sp");
-    otrp_soft_tee::sign_ta_image(code, Some(name), sp.as_ref(), kind.alg(), &provider()).unwrap()
+    let info = otrp_soft_tee::TaImageInfo {
+        taid: taid.into(),
+        version,
+        taname: Some(name.into()),
+    };
+    otrp_soft_tee::sign_ta_image(code, &info, sp.as_ref(), kind.alg(), &provider()).unwrap()
 }
