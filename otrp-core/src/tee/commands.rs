@@ -788,6 +788,43 @@ impl Tee {
             .map_err(|e| ta_refusal(&e))
     }
 
+    /// The whole decrypted TA of `data`: decrypted where it lies when the
+    /// platform offers [`super::TaPlatform::decrypt_ta_blocks`] (the image
+    /// takes the ciphertext's buffer, so a TEE holds one copy of the TA, not
+    /// two), else through [`super::TaPlatform::decrypt_ta_data`].
+    fn decrypt_whole(
+        &self,
+        key: &SecretBytes,
+        iv: &TaIv,
+        data: &mut Zeroizing<Vec<u8>>,
+    ) -> Result<SecretBytes, Refusal> {
+        let whole_blocks = !data.is_empty() && data.len().is_multiple_of(BLOCK);
+        if whole_blocks {
+            match self
+                .hooks
+                .ta
+                .decrypt_ta_blocks(TaEncAlg::AesCbc, key, &iv.0, data)
+            {
+                Ok(()) => {
+                    let body_len = data.len() - BLOCK;
+                    let text_len = data
+                        .get(body_len..)
+                        .and_then(unpadded_len)
+                        .map(|tail| body_len + tail)
+                        .ok_or(ta_refusal(&TaError::Decrypt))?;
+                    if let Some(pad) = data.get_mut(text_len..) {
+                        pad.zeroize();
+                    }
+                    data.truncate(text_len);
+                    return Ok(SecretBytes::new(core::mem::take(&mut **data)));
+                }
+                Err(TaError::UnsupportedAlgorithm) => {}
+                Err(e) => return Err(ta_refusal(&e)),
+            }
+        }
+        self.decrypt_ta(key, iv, data)
+    }
+
     /// Decrypts and verifies the TA data (`data`, decrypted in place) into
     /// the image blob `id`, then checks what the signature covers
     /// ([`Tee::check_verified`]). Streamed when the platform offers
@@ -802,7 +839,7 @@ impl Tee {
         c: &InstallTaRequestContent,
         key: &SecretBytes,
         iv: &TaIv,
-        data: &mut [u8],
+        data: &mut Zeroizing<Vec<u8>>,
         id: &BlobId,
         now: UnixTime,
     ) -> Result<(ReceivedTa, VerifiedTa), Refusal> {
@@ -811,7 +848,7 @@ impl Tee {
             certs.push(cert.as_bytes());
         }
         let Some(stream) = self.hooks.ta.begin_ta(&self.provider, &c.taid, &certs, now) else {
-            let image = self.decrypt_ta(key, iv, data)?;
+            let image = self.decrypt_whole(key, iv, data)?;
             let verified = self
                 .hooks
                 .ta
