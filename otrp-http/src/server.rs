@@ -126,6 +126,30 @@ pub enum SessionEnd {
     Shutdown,
 }
 
+/// How a session ended, in words for logs and audit records.
+impl fmt::Display for SessionEnd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SessionEnd::Completed => f.write_str("completed"),
+            SessionEnd::Failed(e) => write!(f, "failed: {e}"),
+            SessionEnd::Expired => {
+                f.write_str("expired: the agent sent nothing within the session timeout")
+            }
+            SessionEnd::Evicted => {
+                f.write_str("evicted before any authenticated answer, to admit a new exchange")
+            }
+            SessionEnd::Restarted => {
+                f.write_str("restarted: the agent opened a new exchange with this session's cookie")
+            }
+            SessionEnd::Aborted(status) => {
+                write!(f, "aborted: unusable HTTP request, answered {status}")
+            }
+            SessionEnd::Panicked => f.write_str("failed: the TAM application panicked"),
+            SessionEnd::Shutdown => f.write_str("closed: the server shut down"),
+        }
+    }
+}
+
 /// The time given to the TAM session for certificate validation (spec
 /// 9.1.7). The system clock by default.
 #[derive(Clone)]
@@ -593,7 +617,7 @@ impl<A: TamApp> Shared<A> {
     }
 
     fn finish(&self, live: Live<A::Session>, end: SessionEnd) {
-        info!(parent: &live.span, end = ?end, "session ended");
+        info!(parent: &live.span, end = %end, "session ended");
         let app = self.app.clone();
         let device = live.device;
         // The application's callback must not take the server down.

@@ -574,7 +574,7 @@ impl TamApp for TamService {
                     self.note(
                         s,
                         NoteKind::Answer,
-                        format!("no TEE accepted: {results:?}"),
+                        format!("no TEE accepted: {}", refusals(&results)),
                         false,
                     );
                     return Step::End;
@@ -633,7 +633,7 @@ impl TamApp for TamService {
             }
             other => {
                 s.failed = true;
-                let text = format!("unexpected answer {other:?}");
+                let text = format!("unexpected answer: {}", event_name(&other));
                 self.note(s, NoteKind::Answer, text, false);
                 Step::End
             }
@@ -641,10 +641,7 @@ impl TamApp for TamService {
     }
 
     fn finished(&self, s: ServiceSession, _device: &DeviceState, end: &SessionEnd) {
-        let how = match end {
-            SessionEnd::Completed => "completed".to_string(),
-            other => format!("{other:?}"),
-        };
+        let how = end.to_string();
         let (Some(did), Some(action)) = (s.did.clone(), s.claim.clone()) else {
             let ok = matches!(end, SessionEnd::Completed) && !s.failed;
             self.metrics.session_ended(ok, session_age(&s));
@@ -707,4 +704,79 @@ impl PersistentApp for TamService {
 fn session_age(s: &ServiceSession) -> Duration {
     let ms = crate::clock::unix_ms().saturating_sub(s.started_ms);
     Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+/// What each TEE of a GetDeviceState answer said, in words (no TEE was
+/// accepted).
+fn refusals(results: &[TeeResult]) -> String {
+    let each: Vec<String> = results
+        .iter()
+        .map(|r| match r {
+            TeeResult::Accepted { name, .. } => format!("TEE {name} accepted"),
+            TeeResult::NotAccepted { name, reason } => {
+                format!("TEE {name} not accepted ({reason})")
+            }
+            TeeResult::Failed(f) => match &f.message {
+                Some(m) => format!("refused by the TEE ({}: {m})", f.code.as_str()),
+                None => format!("refused by the TEE ({})", f.code.as_str()),
+            },
+            _ => "an answer of a kind this service does not know".to_string(),
+        })
+        .collect();
+    if each.is_empty() {
+        "the answer named no TEE".to_string()
+    } else {
+        each.join("; ")
+    }
+}
+
+/// The name of an answer this service does not act on.
+fn event_name(event: &Event) -> &'static str {
+    match event {
+        Event::DeviceState(_) => "a GetDeviceState answer",
+        Event::Success { .. } => "a success",
+        Event::TeeFailure(_) => "a TEE failure",
+        Event::BrokerError(_) => "an OTrP Broker error",
+        Event::Resend { .. } => "a resend the server should have made",
+        _ => "an answer of a kind this service does not know",
+    }
+}
+
+#[cfg(test)]
+mod words {
+    use super::*;
+    use otrp_core::message::{ErrorCode, MessageKind};
+    use otrp_core::tam::TeeFailure;
+
+    #[test]
+    fn refusals_and_session_ends_are_told_in_words() {
+        let failed = TeeResult::Failed(TeeFailure {
+            kind: MessageKind::GetDeviceState,
+            code: ErrorCode::TamNotTrusted,
+            message: Some("x5c".into()),
+            supportedsigalgs: None,
+            authenticated: false,
+        });
+        let refused = TeeResult::NotAccepted {
+            name: "tee1".into(),
+            reason: "firmware".into(),
+        };
+        let text = refusals(&[failed, refused]);
+        assert_eq!(
+            text,
+            "refused by the TEE (ERR_TAM_NOT_TRUSTED: x5c); TEE tee1 not accepted (firmware)"
+        );
+        assert_eq!(refusals(&[]), "the answer named no TEE");
+        for (end, words) in [
+            (SessionEnd::Completed, "completed"),
+            (
+                SessionEnd::Expired,
+                "expired: the agent sent nothing within the session timeout",
+            ),
+            (SessionEnd::Panicked, "failed: the TAM application panicked"),
+            (SessionEnd::Shutdown, "closed: the server shut down"),
+        ] {
+            assert_eq!(end.to_string(), words);
+        }
+    }
 }

@@ -318,21 +318,39 @@ impl TestPki {
     }
 }
 
+/// Writes `data` to `path`. A secret goes through a new file created mode
+/// 0600 beside it (never wider, not even for a moment, whatever the mode of
+/// a file already at `path`), synced and then renamed over `path`.
 fn write_file(path: &Path, data: &[u8], secret: bool) -> Result<(), Error> {
     use std::io::Write as _;
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    if secret {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
+    let target = if secret {
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let mut name = path.as_os_str().to_owned();
+        name.push(format!(".tmp-{}", std::process::id()));
+        std::path::PathBuf::from(name)
+    } else {
+        options.write(true).create(true).truncate(true);
+        path.to_path_buf()
+    };
+    let written = (|| -> Result<(), Error> {
+        let mut file = options.open(&target)?;
+        file.write_all(data)?;
+        file.sync_all()?;
+        if secret {
+            std::fs::rename(&target, path)?;
+        }
+        Ok(())
+    })();
+    if written.is_err() && secret {
+        let _ = std::fs::remove_file(&target);
     }
-    #[cfg(not(unix))]
-    let _ = secret;
-    let mut file = options.open(path)?;
-    file.write_all(data)?;
-    file.sync_all()?;
-    Ok(())
+    written
 }
 
 fn at(secs: u64) -> UnixTime {

@@ -528,3 +528,32 @@ fn signing_without_a_key_is_an_error() {
     );
     assert!(matches!(r, Err(otrp_test_pki::Error::MissingKey)));
 }
+
+/// A private key is written through a new 0600 file renamed into place: a
+/// file already there with a wider mode does not lend it its mode, and no
+/// temporary file is left behind.
+#[cfg(unix)]
+#[test]
+fn a_key_written_over_a_readable_file_is_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let pki = p256_pki();
+    let dir = temp_dir("files-over");
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("tam.key.pem");
+    std::fs::write(&key, b"old").unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    pki.write_files(&dir).unwrap();
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(
+        std::fs::read_to_string(&key)
+            .unwrap()
+            .contains("PRIVATE KEY")
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
