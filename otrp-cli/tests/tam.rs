@@ -243,7 +243,8 @@ fn fleet_through_the_cli_contract() {
     let shown = otrp_p(&[&"tee", &"show", &"--state", &states[0]], b"").ok();
     assert!(shown.contains("wallet"), "{shown}");
 
-    // A downgrade pinned by policy leaves the devices non-compliant.
+    // A newer version in the catalog leaves the devices non-compliant
+    // (they need UpdateTA) until their next session.
     let w2 = t.path().join("wallet-2.ta");
     ta_build(&pki, "wallet", "2", &code, &w2).ok();
     otrp_p(

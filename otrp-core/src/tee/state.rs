@@ -25,7 +25,7 @@ pub struct TeeState {
     pub format: u32,
     /// The counter blob names are drawn from.
     pub next_blob: u64,
-    /// The security domains, by unique name.
+    /// The security domains; a name is unique among its TAM's SDs.
     pub sds: Vec<SdRecord>,
     /// One SP AIK per (TAM, SP) pair.
     pub sp_aiks: Vec<SpAikRecord>,
