@@ -201,10 +201,10 @@ fn main() {
             let disk_before = disk_bytes(dir.path());
             let hooks = if streaming { "streaming" } else { "default" };
             let trace_min = std::env::var("OTRP_HEAP_TRACE").ok();
-            if let Some(min) = trace_min.as_deref().and_then(|v| v.parse::<usize>().ok()) {
-                if min > 1 {
-                    LARGE.store(min, Relaxed);
-                }
+            if let Some(min) = trace_min.as_deref().and_then(|v| v.parse::<usize>().ok())
+                && min > 1
+            {
+                LARGE.store(min, Relaxed);
             }
             let trace = size == SIZES[0] && trace_min.is_some();
             if let (Ok(mut live), Ok(mut at)) = (LIVE.lock(), AT_PEAK.lock()) {

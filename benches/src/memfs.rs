@@ -41,10 +41,10 @@ impl MemFs {
     pub fn copy_to_disk(&self, from: &Path, to: &Path) -> io::Result<()> {
         std::fs::create_dir_all(to)?;
         for (path, data) in self.lock().iter() {
-            if let (Some(dir), Some(name)) = (path.parent(), path.file_name()) {
-                if dir == from {
-                    otrp_soft_tee::StdFs.write(&to.join(name), data)?;
-                }
+            if let (Some(dir), Some(name)) = (path.parent(), path.file_name())
+                && dir == from
+            {
+                otrp_soft_tee::StdFs.write(&to.join(name), data)?;
             }
         }
         Ok(())

@@ -347,12 +347,12 @@ impl Inspector<'_> {
     }
 
     fn payload(&mut self, what: &str, bytes: &[u8], indent: usize) {
-        if let Ok(v) = serde_json::from_slice::<Value>(bytes) {
-            if v.is_object() || v.is_array() {
-                self.line(indent, &format!("{what} ({} bytes, JSON):", bytes.len()));
-                self.value(&v, indent + 1);
-                return;
-            }
+        if let Ok(v) = serde_json::from_slice::<Value>(bytes)
+            && (v.is_object() || v.is_array())
+        {
+            self.line(indent, &format!("{what} ({} bytes, JSON):", bytes.len()));
+            self.value(&v, indent + 1);
+            return;
         }
         // A JOSE object in compact form inside.
         if let Ok(text) = std::str::from_utf8(bytes) {

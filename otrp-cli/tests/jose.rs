@@ -198,6 +198,17 @@ fn jwk_and_jwk_set_keys() {
         let jwe = encrypt(&oct, "A128KW", "A256GCM", extra, b"wrapped");
         assert_eq!(decrypt(&oct, &jwe).ok(), "wrapped", "{extra:?}");
     }
+    // Direct encryption is not offered (docs/cli.md says so): a usage error.
+    let run = otrp_p(
+        &[
+            &"jose", &"encrypt", &"--key", &oct, &"--alg", &"dir", &"--enc", &"A256GCM",
+        ],
+        b"x",
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/cli.md")).unwrap();
+    assert!(doc.contains("direct encryption (`dir`) is not offered"));
     let bad = t.path().join("bad.jwk");
     std::fs::write(&bad, r#"{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}"#).unwrap();
     let line = verify(&bad, &[], &jws).fails();

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use otrp_core::crypto::{Provider, SecretBytes};
 use otrp_core::message::{Base64Bytes, ErrorCode, InstallEncryptedTa, TaEncAlg, TaIv};
 use otrp_core::pki::UnixTime;
-use otrp_core::tee::{SecureStorage, TaError, TaPlatform, Tee, TeeHooks, VerifiedTa};
+use otrp_core::tee::{TaError, TaPlatform, Tee, TeeHooks, VerifiedTa};
 use otrp_soft_tee::{SoftSpAik, SoftStorage, SoftTaPlatform, StdFs};
 use support::*;
 

@@ -38,10 +38,8 @@ pub async fn devices(store: &Store) -> Result<Vec<DeviceReport>> {
         let compliant = p.is_compliant();
         let mut reasons: Vec<String> = p.actions.iter().map(|a| format!("needs {a}")).collect();
         reasons.extend(p.refusals);
-        if !compliant {
-            if let Some(e) = &row.last_error {
-                reasons.push(format!("last session: {e}"));
-            }
+        if !compliant && let Some(e) = &row.last_error {
+            reasons.push(format!("last session: {e}"));
         }
         out.push(DeviceReport {
             did: row.did,

@@ -263,10 +263,10 @@ impl TamService {
             // A Send step is timed once its command is built, below.
             self.metrics.step(step_started.elapsed());
         }
-        if let Ok((decision, revision)) = &result {
-            if !matches!(decision, Decision::Busy(_)) {
-                s.expected = Some(*revision);
-            }
+        if let Ok((decision, revision)) = &result
+            && !matches!(decision, Decision::Busy(_))
+        {
+            s.expected = Some(*revision);
         }
         match result {
             Err(Error::Database(e)) => {
@@ -430,20 +430,19 @@ fn decide(
     lease_until: i64,
 ) -> Result<StepOutcome<Decision>> {
     let mut audit = Vec::new();
-    if let Some(row) = &snap.device {
-        if let Some(c) = &row.claim {
-            if c.session != session {
-                if c.until > snap.now {
-                    return Ok(StepOutcome::Skip(Decision::Busy(c.action.clone())));
-                }
-                // A session that ended without telling (its front end
-                // died): the DSI shows whether its command was applied.
-                audit.push((
-                    "command.unanswered",
-                    json!({ "command": c.action, "session": c.session }),
-                ));
-            }
+    if let Some(row) = &snap.device
+        && let Some(c) = &row.claim
+        && c.session != session
+    {
+        if c.until > snap.now {
+            return Ok(StepOutcome::Skip(Decision::Busy(c.action.clone())));
         }
+        // A session that ended without telling (its front end
+        // died): the DSI shows whether its command was applied.
+        audit.push((
+            "command.unanswered",
+            json!({ "command": c.action, "session": c.session }),
+        ));
     }
     // What the answer says about the claimed command.
     let mut marks: Vec<(String, u64)> = inventory
@@ -471,24 +470,24 @@ fn decide(
             Outcome::State => {}
         }
     }
-    if let (Some(expected), Some(row)) = (expected, &snap.device) {
-        if row.revision != expected {
-            // Another session stepped on this device since this one's last
-            // step: this answer's DSI may be older than what it did. Record
-            // the outcome, keep the row as it is, and read the device again.
-            return Ok(StepOutcome::Write(
-                Box::new(StepWrite {
-                    tee: row.tee.clone(),
-                    state: row.state.clone(),
-                    inventory: row.inventory.clone(),
-                    last_error: row.last_error.clone(),
-                    claim: row.claim.clone(),
-                    marks,
-                    audit,
-                }),
-                Decision::Resync,
-            ));
-        }
+    if let (Some(expected), Some(row)) = (expected, &snap.device)
+        && row.revision != expected
+    {
+        // Another session stepped on this device since this one's last
+        // step: this answer's DSI may be older than what it did. Record
+        // the outcome, keep the row as it is, and read the device again.
+        return Ok(StepOutcome::Write(
+            Box::new(StepWrite {
+                tee: row.tee.clone(),
+                state: row.state.clone(),
+                inventory: row.inventory.clone(),
+                last_error: row.last_error.clone(),
+                claim: row.claim.clone(),
+                marks,
+                audit,
+            }),
+            Decision::Resync,
+        ));
     }
     let mut all_marks = snap.marks.clone();
     for (taid, v) in &marks {
@@ -574,7 +573,7 @@ impl TamApp for TamService {
                     self.note(
                         s,
                         NoteKind::Answer,
-                        format!("no TEE accepted: {}", refusals(&results)),
+                        format!("no TEE accepted: {}", refusals(results)),
                         false,
                     );
                     return Step::End;
@@ -633,7 +632,7 @@ impl TamApp for TamService {
             }
             other => {
                 s.failed = true;
-                let text = format!("unexpected answer: {}", event_name(&other));
+                let text = format!("unexpected answer: {}", event_name(other));
                 self.note(s, NoteKind::Answer, text, false);
                 Step::End
             }
@@ -720,7 +719,6 @@ fn refusals(results: &[TeeResult]) -> String {
                 Some(m) => format!("refused by the TEE ({}: {m})", f.code.as_str()),
                 None => format!("refused by the TEE ({})", f.code.as_str()),
             },
-            _ => "an answer of a kind this service does not know".to_string(),
         })
         .collect();
     if each.is_empty() {

@@ -305,10 +305,11 @@ fn open_service(world: &World, url: &str, problems: &Problems) -> TamService {
     let service = TamService::open(url, ServiceConfig::default())
         .expect("open the database")
         .with_observer(Arc::new(move |note: &otrp_tam::Note| {
-            if !note.ok && note.kind == otrp_tam::NoteKind::Summary {
-                if let Ok(mut p) = problems.lock() {
-                    *p.entry(note.text.clone()).or_insert(0) += 1;
-                }
+            if !note.ok
+                && note.kind == otrp_tam::NoteKind::Summary
+                && let Ok(mut p) = problems.lock()
+            {
+                *p.entry(note.text.clone()).or_insert(0) += 1;
             }
         }));
     let store = service.store();

@@ -187,14 +187,14 @@ pub fn tam_response_message(data: &[u8]) -> Option<(Kind, &'static crate::Step, 
         .and_then(|name| MessageKind::from_tbs_name(&name))
         .map_or(step.kind, |(k, _)| k);
     let mut message = sign_response(kind, kind_of, &payload);
-    if sel & TAM_ARRAY != 0 {
-        if let Ok(env) = Envelope::parse(&message, &Limits::DEFAULT) {
-            let copies = if sel & TAM_TWICE != 0 { 2 } else { 1 };
-            message = GetDeviceStateResponse {
-                tees: vec![env; copies],
-            }
-            .to_vec();
+    if sel & TAM_ARRAY != 0
+        && let Ok(env) = Envelope::parse(&message, &Limits::DEFAULT)
+    {
+        let copies = if sel & TAM_TWICE != 0 { 2 } else { 1 };
+        message = GetDeviceStateResponse {
+            tees: vec![env; copies],
         }
+        .to_vec();
     }
     Some((kind, step, message))
 }
