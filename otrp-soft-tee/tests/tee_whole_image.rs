@@ -90,6 +90,19 @@ fn open(dir: &std::path::Path, blocks: bool, seen: &Arc<Seen>) -> Tee {
     Tee::open(config(KIND), provider, hooks).unwrap()
 }
 
+/// A TEE in a new directory (`blocks`: whether its platform decrypts in
+/// place) whose TAM created SD "sd1".
+fn with_sd1(tag: &str, blocks: bool) -> (TempDir, Arc<Seen>, Tee, Tam) {
+    let dir = TempDir::new(tag);
+    let seen = Arc::new(Seen::default());
+    let mut tee = open(dir.path(), blocks, &seen);
+    let mut tam = Tam::new(KIND);
+    tam.query(&mut tee);
+    let req = tam.create_sd("sp1", "sd1");
+    tam.send(&mut tee, &req).pass();
+    (dir, seen, tee, tam)
+}
+
 /// The image of TA `taid` in SD "sd1", as stored.
 fn stored(tee: &Tee, taid: &str) -> Vec<u8> {
     let sd = tee.state().sd(TAMID, "sd1").unwrap();
@@ -101,13 +114,7 @@ fn stored(tee: &Tee, taid: &str) -> Vec<u8> {
 #[test]
 fn whole_images_install_in_place_or_through_decrypt_ta_data() {
     for blocks in [true, false] {
-        let dir = TempDir::new("whole-image");
-        let seen = Arc::new(Seen::default());
-        let mut tee = open(dir.path(), blocks, &seen);
-        let mut tam = Tam::new(KIND);
-        tam.query(&mut tee);
-        let req = tam.create_sd("sp1", "sd1");
-        tam.send(&mut tee, &req).pass();
+        let (_dir, seen, mut tee, mut tam) = with_sd1("whole-image", blocks);
 
         let code: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
         let image = ta_image(KIND, "ta1", 1, &code, "t");
@@ -136,13 +143,7 @@ fn whole_images_install_in_place_or_through_decrypt_ta_data() {
 #[test]
 fn a_ta_whose_padding_is_wrong_is_refused_the_same_either_way() {
     for blocks in [true, false] {
-        let dir = TempDir::new("whole-image-padding");
-        let seen = Arc::new(Seen::default());
-        let mut tee = open(dir.path(), blocks, &seen);
-        let mut tam = Tam::new(KIND);
-        tam.query(&mut tee);
-        let req = tam.create_sd("sp1", "sd1");
-        tam.send(&mut tee, &req).pass();
+        let (_dir, _seen, mut tee, mut tam) = with_sd1("whole-image-padding", blocks);
         let state = tee.state().clone();
 
         // 32 zero bytes encrypted, their padding block cut off: the last
