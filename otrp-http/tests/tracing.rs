@@ -141,7 +141,7 @@ fn a_span_per_session_with_the_did_and_the_message_ids() {
             .iter()
             .find(|(m, _, _)| m == "session ended")
             .map(|(_, f, _)| f["end"].as_str()),
-        Some("Completed")
+        Some("completed")
     );
     // The agent's side: one span, a round trip event per POST.
     assert!(spans.values().any(|(name, _)| name == "otrp_agent"));
