@@ -23,6 +23,14 @@ fn tam_refused(backend: Provider, h: &str, leaf: &str) -> CertError {
     }
 }
 
+/// Asserts that TAM certificate `leaf` is refused with `expected` in every
+/// hierarchy.
+fn tam_refused_everywhere(backend: Provider, leaf: &str, expected: CertError) {
+    for h in HIERARCHIES {
+        assert_eq!(tam_refused(backend, h, leaf), expected, "{h}");
+    }
+}
+
 /// A tam certificate chained to a trusted root is accepted.
 pub fn a_tam_certificate_chained_to_a_trusted_root_is_accepted(backend: Provider) {
     for h in HIERARCHIES {
@@ -51,29 +59,17 @@ pub fn an_x5c_up_to_and_including_the_root_is_accepted(backend: Provider) {
 
 /// An expired tam certificate is refused.
 pub fn an_expired_tam_certificate_is_refused(backend: Provider) {
-    for h in HIERARCHIES {
-        assert_eq!(tam_refused(backend, h, "tam-expired"), CertError::Expired);
-    }
+    tam_refused_everywhere(backend, "tam-expired", CertError::Expired);
 }
 
 /// A not yet valid tam certificate is refused.
 pub fn a_not_yet_valid_tam_certificate_is_refused(backend: Provider) {
-    for h in HIERARCHIES {
-        assert_eq!(
-            tam_refused(backend, h, "tam-notyet"),
-            CertError::NotYetValid
-        );
-    }
+    tam_refused_everywhere(backend, "tam-notyet", CertError::NotYetValid);
 }
 
 /// A tam certificate from an unknown root is refused.
 pub fn a_tam_certificate_from_an_unknown_root_is_refused(backend: Provider) {
-    for h in HIERARCHIES {
-        assert_eq!(
-            tam_refused(backend, h, "tam-unknown-root"),
-            CertError::UnknownIssuer
-        );
-    }
+    tam_refused_everywhere(backend, "tam-unknown-root", CertError::UnknownIssuer);
 }
 
 /// A tam certificate with a broken signature is refused.
@@ -96,42 +92,26 @@ pub fn a_tam_certificate_with_a_broken_signature_is_refused(backend: Provider) {
 
 /// A tam certificate with wrong key usage is refused.
 pub fn a_tam_certificate_with_wrong_key_usage_is_refused(backend: Provider) {
-    for h in HIERARCHIES {
-        assert_eq!(
-            tam_refused(backend, h, "tam-wrong-ku"),
-            CertError::WrongKeyUsage
-        );
-    }
+    tam_refused_everywhere(backend, "tam-wrong-ku", CertError::WrongKeyUsage);
 }
 
 /// A tam certificate with a foreign extended key usage is refused.
 pub fn a_tam_certificate_with_a_foreign_extended_key_usage_is_refused(backend: Provider) {
-    for h in HIERARCHIES {
-        assert_eq!(
-            tam_refused(backend, h, "tam-wrong-eku"),
-            CertError::WrongExtendedKeyUsage
-        );
-    }
+    tam_refused_everywhere(backend, "tam-wrong-eku", CertError::WrongExtendedKeyUsage);
 }
 
 /// A 1024 bit rsa tam key is refused.
 pub fn a_1024_bit_rsa_tam_key_is_refused(backend: Provider) {
-    for h in HIERARCHIES {
-        assert_eq!(
-            tam_refused(backend, h, "tam-rsa1024"),
-            CertError::WeakKey { bits: 1024 }
-        );
-    }
+    tam_refused_everywhere(backend, "tam-rsa1024", CertError::WeakKey { bits: 1024 });
 }
 
 /// A sha1 signed tam certificate is refused.
 pub fn a_sha1_signed_tam_certificate_is_refused(backend: Provider) {
-    for h in HIERARCHIES {
-        assert_eq!(
-            tam_refused(backend, h, "tam-sha1"),
-            CertError::UnsupportedSignatureAlgorithm
-        );
-    }
+    tam_refused_everywhere(
+        backend,
+        "tam-sha1",
+        CertError::UnsupportedSignatureAlgorithm,
+    );
 }
 
 /// An rsa 1024 root is refused as trust anchor.
