@@ -222,6 +222,9 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         };
         let Some(note) = note else {
             if draining.is_none() {
+                // Refuse new sessions before saying so: a script that reads
+                // the line may try one at once (and must get 503).
+                server.stop_accepting();
                 let open = server.session_count();
                 tracing::info!("interrupted: draining {open} open session(s)");
                 outln!(
@@ -229,7 +232,6 @@ pub fn run(args: &ServeArgs) -> Result<()> {
                     args.drain_timeout
                 );
                 let _ = std::io::stdout().flush();
-                server.stop_accepting();
                 draining = Some(
                     std::time::Instant::now() + std::time::Duration::from_secs(args.drain_timeout),
                 );

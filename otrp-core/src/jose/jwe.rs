@@ -530,10 +530,10 @@ impl Jwe {
                 Ok(alloc::format!(
                     "{}.{}.{}.{}.{}",
                     self.protected_b64,
-                    b64::encode_url(&r.encrypted_key),
-                    b64::encode_url(&self.iv),
-                    b64::encode_url(&self.ciphertext),
-                    b64::encode_url(&self.tag)
+                    b64::encode_url_public(&r.encrypted_key),
+                    b64::encode_url_public(&self.iv),
+                    b64::encode_url_public(&self.ciphertext),
+                    b64::encode_url_public(&self.tag)
                 ))
             }
             _ => Err(JoseError::NotSerializable("compact JWE")),
@@ -562,9 +562,9 @@ impl Jwe {
             protected: &self.protected_b64,
             unprotected: self.unprotected.as_ref(),
             aad: self.aad_b64.as_deref(),
-            iv: b64::encode_url(&self.iv),
-            ciphertext: b64::encode_url(&self.ciphertext),
-            tag: b64::encode_url(&self.tag),
+            iv: b64::encode_url_public(&self.iv),
+            ciphertext: b64::encode_url_public(&self.ciphertext),
+            tag: b64::encode_url_public(&self.tag),
         }
     }
 
@@ -619,7 +619,7 @@ struct RecipientOut<'a> {
 
 impl<'a> From<&'a JweRecipient> for RecipientOut<'a> {
     fn from(r: &'a JweRecipient) -> Self {
-        let ek = (!r.encrypted_key.is_empty()).then(|| b64::encode_url(&r.encrypted_key));
+        let ek = (!r.encrypted_key.is_empty()).then(|| b64::encode_url_public(&r.encrypted_key));
         Self {
             header: r.header.as_ref(),
             encrypted_key: ek,

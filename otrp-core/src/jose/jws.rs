@@ -205,8 +205,35 @@ impl Jws {
         unprotected: Option<Header>,
         provider: &Provider,
     ) -> Result<Self, JoseError> {
+        let payload_b64 = Zeroizing::new(b64::encode_url(payload));
+        Self::sign_encoded(payload_b64, signer, alg, protected, unprotected, provider)
+    }
+
+    /// [`Jws::sign`] for a payload that is public, such as an OTrP message
+    /// (whose secrets are inside JWEs): encoded with the fast encoder
+    /// rather than in constant time.
+    pub fn sign_public(
+        payload: &[u8],
+        signer: &dyn JwsSigner,
+        alg: JwsAlg,
+        protected: Header,
+        unprotected: Option<Header>,
+        provider: &Provider,
+    ) -> Result<Self, JoseError> {
+        let payload_b64 = Zeroizing::new(b64::encode_url_public(payload));
+        Self::sign_encoded(payload_b64, signer, alg, protected, unprotected, provider)
+    }
+
+    fn sign_encoded(
+        payload_b64: Zeroizing<String>,
+        signer: &dyn JwsSigner,
+        alg: JwsAlg,
+        protected: Header,
+        unprotected: Option<Header>,
+        provider: &Provider,
+    ) -> Result<Self, JoseError> {
         let mut jws = Self {
-            payload_b64: Zeroizing::new(b64::encode_url(payload)),
+            payload_b64,
             signatures: Vec::new(),
         };
         jws.add_signature(signer, alg, protected, unprotected, provider)?;
@@ -328,7 +355,7 @@ impl<P: AsRef<str>> Jws<P> {
     pub fn to_compact(&self) -> Result<String, JoseError> {
         match self.signatures.as_slice() {
             [sig] if sig.header.is_none() => {
-                let sig_b64 = b64::encode_url(&sig.signature);
+                let sig_b64 = b64::encode_url_public(&sig.signature);
                 Ok(alloc::format!(
                     "{}.{}.{}",
                     sig.protected_b64,
@@ -342,14 +369,43 @@ impl<P: AsRef<str>> Jws<P> {
 
     /// Flattened JSON serialization: one signature.
     pub fn to_flattened_json(&self) -> Result<String, JoseError> {
+        let mut out = String::new();
+        self.write_flattened_json(&mut out)?;
+        Ok(out)
+    }
+
+    /// Appends the flattened JSON serialization to `out`, written directly:
+    /// the payload, protected header and signature are base64url, which
+    /// JSON never escapes, so serde_json's escaping scan over the payload
+    /// (most of a message) and its copies are skipped. Only an unprotected
+    /// header goes through serde_json. Same bytes as the `Serialize` impl.
+    pub fn write_flattened_json(&self, out: &mut String) -> Result<(), JoseError> {
         let [sig] = self.signatures.as_slice() else {
             return Err(JoseError::NotSerializable("flattened JWS"));
         };
-        let out = FlattenedOut {
-            payload: self.payload_b64.as_ref(),
-            sig: SignatureOut::from(sig),
+        let header = match &sig.header {
+            Some(header) => Some(serde_json::to_string(header)?),
+            None => None,
         };
-        Ok(serde_json::to_string(&out)?)
+        let signature = b64::encode_url_public(&sig.signature);
+        let payload = self.payload_b64.as_ref();
+        out.reserve(payload.len() + sig.protected_b64.len() + signature.len() + 64);
+        out.push_str("{\"payload\":\"");
+        out.push_str(payload);
+        out.push('"');
+        if !sig.protected_b64.is_empty() {
+            out.push_str(",\"protected\":\"");
+            out.push_str(&sig.protected_b64);
+            out.push('"');
+        }
+        if let Some(header) = header {
+            out.push_str(",\"header\":");
+            out.push_str(&header);
+        }
+        out.push_str(",\"signature\":\"");
+        out.push_str(&signature);
+        out.push_str("\"}");
+        Ok(())
     }
 
     /// General JSON serialization.
@@ -446,7 +502,7 @@ impl<'a> From<&'a JwsSignature> for SignatureOut<'a> {
         Self {
             protected: &sig.protected_b64,
             header: sig.header.as_ref(),
-            signature: b64::encode_url(&sig.signature),
+            signature: b64::encode_url_public(&sig.signature),
         }
     }
 }

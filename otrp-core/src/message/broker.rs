@@ -2,10 +2,13 @@
 //! the TEE cannot answer, and [`ResponseMessage`], anything a TAM may get
 //! back.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
+use core::borrow::Borrow;
 
 use serde::Serialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::envelope::{
     Direction, Envelope, EnvelopeRef, GET_DEVICE_STATE_RESPONSE, Named, OTRP_BROKER_ERROR,
@@ -76,14 +79,30 @@ impl FromJson for BrokerError {
 
 /// Anything a TAM may receive back (section 10): a signed response, the
 /// GetDeviceState array, or a broker error.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ResponseMessage {
+///
+/// `J` holds a signed response's JWS text: owned (the default, from
+/// [`ResponseMessage::parse`]) or borrowed from the bytes received (from
+/// [`ResponseMessage::parse_borrowed`], which spares the copy).
+#[derive(Clone, Debug)]
+pub enum ResponseMessage<J: Borrow<RawValue> = Box<RawValue>> {
     /// A TEE-signed `<Name>Response` (Type 1).
-    Signed(Envelope),
+    Signed(Envelope<J>),
     /// `GetDeviceStateResponse`, one signed answer per TEE (Type 1).
     DeviceState(GetDeviceStateResponse),
     /// `OTrPBrokerError` (Type 2).
     BrokerError(BrokerError),
+}
+
+/// Equal when the same message was received (a JWS compares by its text).
+impl<J: Borrow<RawValue>> PartialEq for ResponseMessage<J> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (ResponseMessage::Signed(a), ResponseMessage::Signed(b)) => a == b,
+            (ResponseMessage::DeviceState(a), ResponseMessage::DeviceState(b)) => a == b,
+            (ResponseMessage::BrokerError(a), ResponseMessage::BrokerError(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 impl ResponseMessage {
@@ -91,6 +110,18 @@ impl ResponseMessage {
     /// A signed response is read without building a JSON tree (its JWS is
     /// kept as text); the array and the broker error are parsed as values.
     pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Self, MessageError> {
+        Ok(match ResponseMessage::parse_borrowed(bytes, limits)? {
+            ResponseMessage::Signed(env) => ResponseMessage::Signed(env.to_owned_envelope()),
+            ResponseMessage::DeviceState(array) => ResponseMessage::DeviceState(array),
+            ResponseMessage::BrokerError(err) => ResponseMessage::BrokerError(err),
+        })
+    }
+}
+
+impl<'a> ResponseMessage<&'a RawValue> {
+    /// [`ResponseMessage::parse`] with a signed response's JWS text
+    /// borrowed from `bytes`.
+    pub fn parse_borrowed(bytes: &'a [u8], limits: &Limits) -> Result<Self, MessageError> {
         match super::json::first_key(bytes).as_deref() {
             Some(GET_DEVICE_STATE_RESPONSE) => {
                 GetDeviceStateResponse::parse(bytes, limits).map(ResponseMessage::DeviceState)
@@ -99,7 +130,7 @@ impl ResponseMessage {
                 BrokerError::parse(bytes, limits).map(ResponseMessage::BrokerError)
             }
             _ => {
-                let env = Envelope::parse(bytes, limits)?;
+                let env = EnvelopeRef::parse_borrowed(bytes, limits)?;
                 if env.direction != Direction::Response {
                     return Err(invalid(
                         &Path::Root(env.name()),

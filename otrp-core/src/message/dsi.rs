@@ -224,6 +224,42 @@ pub struct Dsi {
     pub tee: TeeInfo,
 }
 
+impl Dsi {
+    /// Appends this DSI's JSON text (the derived serialization: the same
+    /// bytes) to `out`, and returns the JSON text of its view, the DSI
+    /// without `tfwdata` that a `dsihash` vouches for (9.2.1.1): `{` and
+    /// the text from the `tee` member on. One serialization gives both.
+    pub(crate) fn write_json_and_view(&self, out: &mut Vec<u8>) -> Vec<u8> {
+        // Serializing strings and numbers into memory cannot fail.
+        out.push(b'{');
+        if let Some(tfwdata) = &self.tfwdata {
+            out.extend_from_slice(b"\"tfwdata\":");
+            let _ = serde_json::to_writer(&mut *out, tfwdata);
+            out.push(b',');
+        }
+        let tee_at = out.len();
+        out.extend_from_slice(b"\"tee\":");
+        let _ = serde_json::to_writer(&mut *out, &self.tee);
+        out.push(b'}');
+        let tee = out.get(tee_at..).unwrap_or_default();
+        let mut view = Vec::with_capacity(1 + tee.len());
+        view.push(b'{');
+        view.extend_from_slice(tee);
+        view
+    }
+
+    /// The JSON text of this DSI's view (see
+    /// [`Dsi::write_json_and_view`]).
+    pub(crate) fn view_json(&self) -> Vec<u8> {
+        let mut view = Vec::new();
+        view.push(b'{');
+        view.extend_from_slice(b"\"tee\":");
+        let _ = serde_json::to_writer(&mut view, &self.tee);
+        view.push(b'}');
+        view
+    }
+}
+
 impl FromJson for Dsi {
     fn from_json(value: Value, path: &Path<'_>) -> Result<Self, MessageError> {
         let mut o = Obj::new(value, path)?;
@@ -254,8 +290,17 @@ pub struct DsiDocument {
 impl DsiDocument {
     /// Serializes `dsi` as a new document (TEE side).
     pub fn new(dsi: Dsi) -> Self {
-        let bytes = serde_json::to_vec(&super::envelope::Named("dsi", &dsi)).unwrap_or_default();
-        DsiDocument { bytes, dsi }
+        Self::with_view(dsi).0
+    }
+
+    /// [`DsiDocument::new`], with the JSON text of the DSI's view from the
+    /// same serialization (see [`Dsi::write_json_and_view`]).
+    pub(crate) fn with_view(dsi: Dsi) -> (Self, Vec<u8>) {
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(b"{\"dsi\":");
+        let view = dsi.write_json_and_view(&mut bytes);
+        bytes.push(b'}');
+        (DsiDocument { bytes, dsi }, view)
     }
 
     /// Parses a decrypted `edsi` plaintext, keeping its bytes.
@@ -299,8 +344,15 @@ pub struct RawDsi {
 impl RawDsi {
     /// Serializes `dsi` (TEE side).
     pub fn new(dsi: Dsi) -> Self {
-        let bytes = serde_json::to_vec(&dsi).unwrap_or_default();
-        RawDsi { bytes, dsi }
+        Self::with_view(dsi).0
+    }
+
+    /// [`RawDsi::new`], with the JSON text of the DSI's view from the same
+    /// serialization (see [`Dsi::write_json_and_view`]).
+    pub(crate) fn with_view(dsi: Dsi) -> (Self, Vec<u8>) {
+        let mut bytes = Vec::new();
+        let view = dsi.write_json_and_view(&mut bytes);
+        (RawDsi { bytes, dsi }, view)
     }
 
     pub(crate) fn from_parts(bytes: Vec<u8>, dsi: Dsi) -> Self {
@@ -346,3 +398,61 @@ impl_deserialize!(
     TeeInfo => "tee",
     Dsi => "dsi",
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn dsi(tfwdata: bool) -> Dsi {
+        Dsi {
+            tfwdata: tfwdata.then(|| TfwData {
+                tbs: Base64Bytes(b"tid-1".to_vec()),
+                cert: Base64Bytes(vec![0x30; 300]),
+                sigalg: String::from("ES256"),
+                sig: Base64Bytes(vec![7; 64]),
+            }),
+            tee: TeeInfo {
+                name: String::from("tee \"one\"\n"),
+                ver: String::from("1.0"),
+                cert: Base64Bytes(vec![0x30, 0x82, 1, 2]),
+                cacert: vec![Base64Bytes(vec![9; 100])],
+                sdlist: SdList {
+                    sd: vec![SdInfo {
+                        name: String::from("sd.\u{e9}"),
+                        spid: String::from("urn:sp"),
+                        talist: vec![TaInfo {
+                            taid: String::from("ta"),
+                            taname: None,
+                            version: Some(3),
+                        }],
+                    }],
+                },
+                teeaiklist: vec![TeeAik {
+                    spaik: Base64Bytes(vec![4; 65]),
+                    spaiktype: AikType::Ecc,
+                    spid: String::from("urn:sp"),
+                }],
+            },
+        }
+    }
+
+    #[test]
+    fn one_serialization_gives_the_dsi_and_its_view() {
+        for with_tfwdata in [false, true] {
+            let dsi = dsi(with_tfwdata);
+            let bare = Dsi {
+                tfwdata: None,
+                tee: dsi.tee.clone(),
+            };
+            let (raw, view) = RawDsi::with_view(dsi.clone());
+            assert_eq!(raw.as_bytes(), serde_json::to_vec(&dsi).unwrap());
+            assert_eq!(view, serde_json::to_vec(&bare).unwrap());
+            assert_eq!(dsi.view_json(), view);
+            let (doc, doc_view) = DsiDocument::with_view(dsi.clone());
+            let named = crate::message::envelope::Named("dsi", &dsi);
+            assert_eq!(doc.as_bytes(), serde_json::to_vec(&named).unwrap());
+            assert_eq!(doc_view, view);
+        }
+    }
+}

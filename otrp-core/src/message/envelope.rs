@@ -16,7 +16,7 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::jose::{JoseError, JwsRef};
+use crate::jose::{JoseError, Jws, JwsRef};
 
 use super::json::{self, Path, single_member};
 use super::{Limits, MessageError};
@@ -257,6 +257,17 @@ impl Envelope {
             direction,
             jws,
         }
+    }
+
+    /// The signed message `{"<Name>":<flattened JWS>}` (7.4) for
+    /// `kind`/`direction`, written directly: no JSON value of the JWS and no
+    /// second escaping scan of its payload (see [`Jws::write_flattened_json`]).
+    pub fn signed_bytes<P: AsRef<str>>(
+        kind: MessageKind,
+        direction: Direction,
+        jws: &Jws<P>,
+    ) -> Result<Vec<u8>, JoseError> {
+        named_jws(kind.envelope_name(direction), jws)
     }
 
     /// Parses a signed envelope under the limits.
@@ -529,3 +540,16 @@ macro_rules! impl_tbs {
     };
 }
 pub(crate) use impl_tbs;
+
+/// `{"<name>":<flattened JWS>}` for a member name that needs no escaping
+/// (the envelope names of 7.4 and `TAInformation`, 6.4.2).
+pub(crate) fn named_jws<P: AsRef<str>>(name: &str, jws: &Jws<P>) -> Result<Vec<u8>, JoseError> {
+    debug_assert!(!name.contains(['"', '\\']) && name.is_ascii());
+    let mut out = String::with_capacity(name.len() + 5);
+    out.push_str("{\"");
+    out.push_str(name);
+    out.push_str("\":");
+    jws.write_flattened_json(&mut out)?;
+    out.push('}');
+    Ok(out.into_bytes())
+}

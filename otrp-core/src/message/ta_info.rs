@@ -172,7 +172,7 @@ pub fn sign_ta_information(
     header
         .set_json("signer", &Jwk::from_public_key(aik_public))
         .map_err(TaInfoError::Jose)?;
-    let jws = Jws::sign(
+    let jws = Jws::sign_public(
         &tbs.to_payload(),
         signer,
         alg,
@@ -180,9 +180,7 @@ pub fn sign_ta_information(
         Some(header),
         provider,
     )?;
-    let json = jws.to_flattened_json()?;
-    let value: Value = serde_json::from_str(&json).map_err(|_| JoseError::Malformed("JWS JSON"))?;
-    Ok(named(TA_INFORMATION, &value))
+    Ok(crate::message::envelope::named_jws(TA_INFORMATION, &jws)?)
 }
 
 /// The Client Application's check of a `TAInformation` message (6.4.2):

@@ -79,7 +79,7 @@ impl fmt::Debug for Base64UrlBytes {
 
 impl Serialize for Base64Bytes {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&b64::encode_std(&self.0))
+        s.serialize_str(&b64::encode_std_public(&self.0))
     }
 }
 

@@ -165,9 +165,25 @@ pub fn check_offered_chain(certs: &[&[u8]]) -> Result<(), CertError> {
 /// [`check_offered_chain`], each certificate parsed once: validation, the
 /// signer's key and its tamid read the parsed form instead of parsing the
 /// same bytes again.
-pub(crate) struct ParsedChain(Vec<Certificate>);
+pub(crate) struct ParsedChain(Vec<Certificate>, DerChecked);
+
+/// Whether the certificates of a [`ParsedChain`] are already known to be
+/// strict DER.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DerChecked {
+    No,
+    Yes,
+}
 
 impl ParsedChain {
+    /// A chain read back from state sealed by this TEE that only holds
+    /// chains which passed validation, strict DER included: validating it
+    /// again skips that check (a re-encoding of every certificate).
+    pub(crate) fn der_already_checked(mut self) -> Self {
+        self.1 = DerChecked::Yes;
+        self
+    }
+
     /// Checks and parses `certs` (see [`check_offered_chain`]).
     pub(crate) fn parse(certs: &[&[u8]]) -> Result<Self, CertError> {
         if certs.len() > MAX_CHAIN_CERTS {
@@ -182,7 +198,7 @@ impl ParsedChain {
             }
             parsed.push(cert);
         }
-        Ok(ParsedChain(parsed))
+        Ok(ParsedChain(parsed, DerChecked::No))
     }
 
     /// The first certificate (the signer's or the device's), parsed.
@@ -256,8 +272,10 @@ pub(crate) fn validate_offered(
         return Err(fail(CertError::Missing));
     }
     // The profile requires DER (RFC 5280 4.1); BER is refused.
-    for (der, cert) in offered.iter().zip(&parsed.0) {
-        super::der_strict::check_parsed_certificate_der(cert, der).map_err(fail)?;
+    if parsed.1 == DerChecked::No {
+        for (der, cert) in offered.iter().zip(&parsed.0) {
+            super::der_strict::check_parsed_certificate_der(cert, der).map_err(fail)?;
+        }
     }
     let ee_der = CertificateDer::from(end_entity);
     let ee =

@@ -7,6 +7,9 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::borrow::Borrow;
+
+use serde_json::value::RawValue;
 
 use super::identity::{spki_public_key, tee_identity_parsed};
 use super::package::{CONTENT_ALG, SealedTa, encrypt_to};
@@ -441,7 +444,7 @@ impl<'t> TamSession<'t> {
                 self.sign_jws(&tbs, with_x5c)?
             }
         };
-        let bytes = envelope(kind, &jws)?;
+        let bytes = Envelope::signed_bytes(kind, Direction::Request, &jws)?;
         // Kept for one resend with x5c should the TEE no longer know this
         // TAM's certificate.
         let resend = (!with_x5c).then(|| SentWithoutX5c(Arc::new(jws)));
@@ -463,7 +466,7 @@ impl<'t> TamSession<'t> {
     /// Signs a TBS message and wraps it in its envelope (7.4).
     fn sign<T: TbsMessage>(&self, tbs: &T, with_x5c: bool) -> Result<Vec<u8>, TamError> {
         let jws = self.sign_jws(tbs, with_x5c)?;
-        envelope(T::KIND, &jws)
+        Ok(Envelope::signed_bytes(T::KIND, Direction::Request, &jws)?)
     }
 
     /// Signs a TBS message: `alg` protected, `x5c` in the unprotected
@@ -471,7 +474,7 @@ impl<'t> TamSession<'t> {
     fn sign_jws<T: TbsMessage>(&self, tbs: &T, with_x5c: bool) -> Result<Jws, TamError> {
         let payload = tbs.to_payload();
         let unprotected = with_x5c.then(|| self.x5c_header());
-        Ok(Jws::sign(
+        Ok(Jws::sign_public(
             &payload,
             &*self.tam.key,
             self.tam.sign_alg,
@@ -505,7 +508,7 @@ impl<'t> TamSession<'t> {
             .outstanding
             .as_ref()
             .ok_or(TamError::NoOutstandingRequest)?;
-        let message = ResponseMessage::parse(bytes, &self.tam.limits)?;
+        let message = ResponseMessage::parse_borrowed(bytes, &self.tam.limits)?;
         let (event, update) = match message {
             ResponseMessage::BrokerError(err) => {
                 for (member, got, want) in [
@@ -577,10 +580,10 @@ impl<'t> TamSession<'t> {
 
     /// GetDeviceState responses (9.1.7), all-or-nothing: one entry that
     /// does not authenticate refuses the whole response.
-    fn device_state(
+    fn device_state<J: Borrow<RawValue>>(
         &self,
         outstanding: &Outstanding,
-        envelopes: &[Envelope],
+        envelopes: &[Envelope<J>],
         now: UnixTime,
     ) -> Result<(Event, Update), TamError> {
         let tam = self.tam;
@@ -698,10 +701,10 @@ impl<'t> TamSession<'t> {
     }
 
     /// SD and TA command responses (9.2.1.3 to 9.3.3.3).
-    fn command_response(
+    fn command_response<J: Borrow<RawValue>>(
         &self,
         outstanding: &Outstanding,
-        env: &Envelope,
+        env: &Envelope<J>,
     ) -> Result<(Event, Update), TamError> {
         let tam = self.tam;
         let provider = &tam.provider;
@@ -721,20 +724,20 @@ impl<'t> TamSession<'t> {
         let jws = env.parse_jws()?;
         let payload = jws.verify(provider, &tee.public_key, &tam.response_algs)?;
         let limits = &tam.limits;
-        fn parts<T: CommandResponse>(
-            env: &Envelope,
+        fn parts<T: CommandResponse, J: Borrow<RawValue>>(
+            env: &Envelope<J>,
             payload: &[u8],
             limits: &Limits,
         ) -> Result<(MessageId, MessageId, CommandOutcome), TamError> {
             Ok(env.parse_payload::<T>(payload, limits)?.into_parts())
         }
         let (rid, tid, outcome) = match env.kind {
-            MessageKind::CreateSd => parts::<CreateSdTbsResponse>(env, &payload, limits)?,
-            MessageKind::UpdateSd => parts::<UpdateSdTbsResponse>(env, &payload, limits)?,
-            MessageKind::DeleteSd => parts::<DeleteSdTbsResponse>(env, &payload, limits)?,
-            MessageKind::InstallTa => parts::<InstallTaTbsResponse>(env, &payload, limits)?,
-            MessageKind::UpdateTa => parts::<UpdateTaTbsResponse>(env, &payload, limits)?,
-            MessageKind::DeleteTa => parts::<DeleteTaTbsResponse>(env, &payload, limits)?,
+            MessageKind::CreateSd => parts::<CreateSdTbsResponse, J>(env, &payload, limits)?,
+            MessageKind::UpdateSd => parts::<UpdateSdTbsResponse, J>(env, &payload, limits)?,
+            MessageKind::DeleteSd => parts::<DeleteSdTbsResponse, J>(env, &payload, limits)?,
+            MessageKind::InstallTa => parts::<InstallTaTbsResponse, J>(env, &payload, limits)?,
+            MessageKind::UpdateTa => parts::<UpdateTaTbsResponse, J>(env, &payload, limits)?,
+            MessageKind::DeleteTa => parts::<DeleteTaTbsResponse, J>(env, &payload, limits)?,
             MessageKind::GetDeviceState => {
                 return Err(TamError::UnexpectedResponse {
                     expected: outstanding.kind,
@@ -762,7 +765,7 @@ impl<'t> TamSession<'t> {
                 if not_trusted && let Some(sent) = &outstanding.resend {
                     let mut jws = Jws::clone(&sent.0);
                     jws.set_unprotected(0, Some(self.x5c_header()))?;
-                    let request = envelope(env.kind, &jws)?;
+                    let request = Envelope::signed_bytes(env.kind, Direction::Request, &jws)?;
                     let event = Event::Resend { request, failure };
                     return Ok((
                         event,
@@ -904,21 +907,6 @@ impl Content {
             }
         })
     }
-}
-
-/// The request envelope `{"<Name>Request":<flattened JWS>}` (7.4), written
-/// directly: no copy through a JSON value, which matters for a TA of tens
-/// of MiB.
-fn envelope(kind: MessageKind, jws: &Jws) -> Result<Vec<u8>, TamError> {
-    let json = jws.to_flattened_json()?;
-    let name = kind.envelope_name(Direction::Request);
-    let mut out = Vec::with_capacity(json.len() + name.len() + 5);
-    out.extend_from_slice(b"{\"");
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b"\":");
-    out.extend_from_slice(json.as_bytes());
-    out.push(b'}');
-    Ok(out)
 }
 
 fn expect_kind(outstanding: &Outstanding, found: MessageKind) -> Result<(), TamError> {

@@ -358,17 +358,24 @@ impl Tee {
                 (payload, key, chain, parsed)
             }
             None => {
-                let (payload, key, chain) = self
+                let (payload, key, chain, parsed) = self
                     .state
                     .signers
                     .iter()
                     .rev()
                     .find_map(|rec| {
-                        let leaf = rec.x5c.first()?.as_bytes();
-                        let key = self.leaf_key(spki_of_certificate(leaf)).ok()?;
-                        let payload = jws.verify(&self.provider, &key, &[alg]).ok()?;
                         let chain: Vec<Vec<u8>> = rec.x5c.iter().map(|c| c.0.clone()).collect();
-                        Some((payload, key, chain))
+                        // The chain is parsed once, for the key and the
+                        // validation below; one that does not parse still
+                        // has its leaf's key tried, to be refused below.
+                        let parsed = parse_x5c(&chain);
+                        let spki = match &parsed {
+                            Ok(parsed) => parsed.leaf_spki(),
+                            Err(_) => spki_of_certificate(chain.first()?),
+                        };
+                        let key = self.leaf_key(spki).ok()?;
+                        let payload = jws.verify(&self.provider, &key, &[alg]).ok()?;
+                        Some((payload, key, chain, parsed))
                     })
                     .ok_or(Refusal::new(
                         ErrorCode::TamNotTrusted,
@@ -377,8 +384,12 @@ impl Tee {
                 // A cached chain that no longer passes the bound (a state
                 // written before it) is a TAM to re-establish, as when its
                 // validation fails: ERR_TAM_NOT_TRUSTED makes it resend x5c.
-                let parsed =
-                    parse_x5c(&chain).map_err(|e| pki_refusal(&PkiError::cert(Role::Tam, e)))?;
+                // One that does was strict DER when it was cached (a
+                // GetDeviceState validated it) and is read back from sealed
+                // state: that check is not repeated.
+                let parsed = parsed
+                    .map_err(|e| pki_refusal(&PkiError::cert(Role::Tam, e)))?
+                    .der_already_checked();
                 (payload, key, chain, parsed)
             }
         };
@@ -548,8 +559,8 @@ impl Tee {
             self.config.seen_capacity,
         );
         let dsi = self.dsi_for(&new, &signer.tamid, tfwdata);
-        let view = self.view_of(&dsi)?;
-        let doc = DsiDocument::new(dsi);
+        let (doc, view) = DsiDocument::with_view(dsi);
+        let view = self.hash_view(&view)?;
         let hash = doc
             .hash(&self.provider)
             .map_err(|_| Refusal::tee_fail("digest"))?;
@@ -626,12 +637,12 @@ impl Tee {
 
     /// SHA-256 of the DSI without `tfwdata`: what a `dsihash` vouches for.
     pub(super) fn view_of(&self, dsi: &Dsi) -> Result<[u8; 32], Refusal> {
-        let bare = Dsi {
-            tfwdata: None,
-            tee: dsi.tee.clone(),
-        };
-        let bytes = serde_json::to_vec(&bare).map_err(|_| Refusal::tee_fail("dsi"))?;
-        sha256(&self.provider, &bytes).map_err(|_| Refusal::tee_fail("digest"))
+        self.hash_view(&dsi.view_json())
+    }
+
+    /// SHA-256 of a view's JSON text (see [`Dsi::write_json_and_view`]).
+    fn hash_view(&self, view: &[u8]) -> Result<[u8; 32], Refusal> {
+        sha256(&self.provider, view).map_err(|_| Refusal::tee_fail("digest"))
     }
 
     /// 9.2.1.2: "Compare dsihash with its current state to make sure nothing
@@ -671,8 +682,8 @@ impl Tee {
             .as_ref()
             .and_then(|fw| fw.attest(tid.as_str().as_bytes()).ok());
         let dsi = self.dsi_for(new, tamid, tfwdata);
-        let view = self.view_of(&dsi)?;
-        let raw = RawDsi::new(dsi);
+        let (raw, view) = RawDsi::with_view(dsi);
+        let view = self.hash_view(&view)?;
         let hash = raw
             .hash(&self.provider)
             .map_err(|_| Refusal::tee_fail("digest"))?;
@@ -704,7 +715,7 @@ impl Tee {
     }
 
     fn sign(&self, ctx: &Ctx, payload: &[u8]) -> Result<Vec<u8>, TeeFault> {
-        let jws = Jws::sign(
+        let jws = Jws::sign_public(
             payload,
             self.hooks.identity.signer(),
             ctx.sig_alg,
@@ -713,10 +724,7 @@ impl Tee {
             &self.provider,
         )
         .map_err(TeeFault::CannotSign)?;
-        let json = jws.to_flattened_json().map_err(TeeFault::CannotSign)?;
-        let value: serde_json::Value = serde_json::from_str(&json)
-            .map_err(|_| TeeFault::CannotSign(crate::jose::JoseError::Malformed("JWS JSON")))?;
-        Ok(Envelope::new(ctx.kind, Direction::Response, value).to_vec())
+        Envelope::signed_bytes(ctx.kind, Direction::Response, &jws).map_err(TeeFault::CannotSign)
     }
 
     /// The signed "fail" response for `refusal`: inside the encrypted
