@@ -233,18 +233,27 @@ fn check(args: &[String]) -> ExitCode {
     let exe = std::env::current_exe().expect("own path");
     let dir = std::env::temp_dir().join(format!("otrp-instructions-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temporary directory");
-    let mut results: Vec<(String, u64)> = Vec::new();
-    for (provider, _) in providers::all() {
-        if only
-            .as_ref()
-            .is_some_and(|o| !o.iter().any(|p| p == provider))
-        {
-            continue;
-        }
-        for kind in ["rsa", "ec"] {
-            results.extend(measure(&exe, provider, kind, &dir));
-        }
-    }
+    let runs: Vec<(&str, &str)> = providers::all()
+        .into_iter()
+        .map(|(provider, _)| provider)
+        .filter(|provider| {
+            only.as_ref()
+                .is_none_or(|o| o.iter().any(|p| p == provider))
+        })
+        .flat_map(|provider| [(provider, "rsa"), (provider, "ec")])
+        .collect();
+    // Each run is its own single-threaded valgrind process, and the counts
+    // do not depend on what else runs: all of them at once use every core.
+    let results: Vec<(String, u64)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = runs
+            .iter()
+            .map(|&(provider, kind)| scope.spawn(|| measure(&exe, provider, kind, &dir)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a measurement panicked"))
+            .collect()
+    });
     let _ = std::fs::remove_dir_all(&dir);
     let base = read_baseline(&baseline);
     let counts: BTreeMap<&str, u64> = results.iter().map(|(n, c)| (n.as_str(), *c)).collect();
