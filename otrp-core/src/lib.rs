@@ -148,6 +148,7 @@ extern crate alloc;
 pub mod broker;
 pub mod crypto;
 pub mod jose;
+mod json_writer;
 pub mod message;
 pub mod pki;
 pub mod tam;

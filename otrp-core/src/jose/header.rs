@@ -59,7 +59,7 @@ impl Header {
     /// The compact JSON text of this header.
     pub fn to_json(&self) -> Vec<u8> {
         // Serializing strings and JSON values into memory cannot fail.
-        serde_json::to_vec(self).unwrap_or_default()
+        crate::json_writer::to_vec(self).unwrap_or_default()
     }
 
     /// The value of parameter `name`.

@@ -549,12 +549,12 @@ impl Jwe {
             common: self.common_out(),
             recipient: RecipientOut::from(r),
         };
-        Ok(serde_json::to_string(&out)?)
+        Ok(crate::json_writer::to_string(&out)?)
     }
 
     /// General JSON serialization.
     pub fn to_general_json(&self) -> String {
-        serde_json::to_string(&self.general_out()).unwrap_or_default()
+        crate::json_writer::to_string(&self.general_out()).unwrap_or_default()
     }
 
     fn common_out(&self) -> CommonOut<'_> {

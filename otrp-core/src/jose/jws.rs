@@ -384,7 +384,7 @@ impl<P: AsRef<str>> Jws<P> {
             return Err(JoseError::NotSerializable("flattened JWS"));
         };
         let header = match &sig.header {
-            Some(header) => Some(serde_json::to_string(header)?),
+            Some(header) => Some(crate::json_writer::to_string(header)?),
             None => None,
         };
         let signature = b64::encode_url_public(&sig.signature);
@@ -414,7 +414,7 @@ impl<P: AsRef<str>> Jws<P> {
             payload: self.payload_b64.as_ref(),
             signatures: self.signatures.iter().map(SignatureOut::from).collect(),
         };
-        serde_json::to_string(&out).unwrap_or_default()
+        crate::json_writer::to_string(&out).unwrap_or_default()
     }
 }
 

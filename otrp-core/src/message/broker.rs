@@ -59,7 +59,7 @@ impl BrokerError {
 
     /// `{"OTrPBrokerError": {...}}` as bytes.
     pub fn to_vec(&self) -> Vec<u8> {
-        serde_json::to_vec(&Named(OTRP_BROKER_ERROR, self)).unwrap_or_default()
+        crate::json_writer::to_vec(&Named(OTRP_BROKER_ERROR, self)).unwrap_or_default()
     }
 }
 

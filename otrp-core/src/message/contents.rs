@@ -44,7 +44,7 @@ macro_rules! simple_content {
                 <$ty as FromJson>::from_json(value, &Path::Root("content"))
             }
             fn to_plaintext(&self) -> Vec<u8> {
-                serde_json::to_vec(self).unwrap_or_default()
+                crate::json_writer::to_vec(self).unwrap_or_default()
             }
         }
     )+};
@@ -308,7 +308,7 @@ impl ContentPlaintext for CreateSdResponseContent {
             dsi: None,
         };
         splice_dsi(
-            serde_json::to_vec(&head).unwrap_or_default(),
+            crate::json_writer::to_vec(&head).unwrap_or_default(),
             self.dsi.as_ref(),
         )
     }
@@ -361,7 +361,7 @@ impl ContentPlaintext for UpdateSdResponseContent {
             dsi: None,
         };
         splice_dsi(
-            serde_json::to_vec(&head).unwrap_or_default(),
+            crate::json_writer::to_vec(&head).unwrap_or_default(),
             self.dsi.as_ref(),
         )
     }
@@ -431,7 +431,7 @@ impl ContentPlaintext for ResponseContent {
             dsi: None,
         };
         splice_dsi(
-            serde_json::to_vec(&head).unwrap_or_default(),
+            crate::json_writer::to_vec(&head).unwrap_or_default(),
             self.dsi.as_ref(),
         )
     }

@@ -235,12 +235,12 @@ impl Dsi {
         out.push(b'{');
         if let Some(tfwdata) = &self.tfwdata {
             out.extend_from_slice(b"\"tfwdata\":");
-            out.extend_from_slice(&serde_json::to_vec(tfwdata).unwrap_or_default());
+            out.extend_from_slice(&crate::json_writer::to_vec(tfwdata).unwrap_or_default());
             out.push(b',');
         }
         let tee_at = out.len();
         out.extend_from_slice(b"\"tee\":");
-        out.extend_from_slice(&serde_json::to_vec(&self.tee).unwrap_or_default());
+        out.extend_from_slice(&crate::json_writer::to_vec(&self.tee).unwrap_or_default());
         out.push(b'}');
         let tee = out.get(tee_at..).unwrap_or_default();
         let mut view = Vec::with_capacity(1 + tee.len());
@@ -255,7 +255,7 @@ impl Dsi {
         let mut view = Vec::new();
         view.push(b'{');
         view.extend_from_slice(b"\"tee\":");
-        view.extend_from_slice(&serde_json::to_vec(&self.tee).unwrap_or_default());
+        view.extend_from_slice(&crate::json_writer::to_vec(&self.tee).unwrap_or_default());
         view.push(b'}');
         view
     }

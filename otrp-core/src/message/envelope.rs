@@ -420,7 +420,7 @@ impl<J: Borrow<RawValue>> Envelope<J> {
 
     /// The whole envelope as JSON bytes.
     pub fn to_vec(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
+        crate::json_writer::to_vec(self).unwrap_or_default()
     }
 
     /// Parses the verified payload as `T`, checking that `T` is the message
@@ -478,7 +478,7 @@ pub trait TbsMessage: Sized + Serialize {
 
     /// The payload bytes to sign: `{"<tbs_name>": <self>}`.
     fn to_payload(&self) -> Vec<u8> {
-        serde_json::to_vec(&Named(Self::tbs_name(), self)).unwrap_or_default()
+        crate::json_writer::to_vec(&Named(Self::tbs_name(), self)).unwrap_or_default()
     }
 }
 

@@ -224,7 +224,7 @@ impl GetDeviceStateResponse {
 
     /// The message as JSON bytes.
     pub fn to_vec(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
+        crate::json_writer::to_vec(self).unwrap_or_default()
     }
 }
 

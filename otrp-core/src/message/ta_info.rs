@@ -196,7 +196,8 @@ pub fn verify_ta_information(
     limits: &Limits,
 ) -> Result<TaInformationTbs, TaInfoError> {
     let value = top(bytes, limits, TA_INFORMATION)?;
-    let jws_bytes = serde_json::to_vec(&value).map_err(|_| JoseError::Malformed("JWS JSON"))?;
+    let jws_bytes =
+        crate::json_writer::to_vec(&value).map_err(|_| JoseError::Malformed("JWS JSON"))?;
     let jws = Jws::parse_json(&jws_bytes)?;
     let [sig] = jws.signatures() else {
         return Err(JoseError::Malformed("exactly one signature expected").into());
@@ -229,7 +230,7 @@ fn named<T: Serialize>(name: &str, value: &T) -> Vec<u8> {
         name.into(),
         serde_json::to_value(value).unwrap_or(Value::Null),
     );
-    serde_json::to_vec(&Value::Object(map)).unwrap_or_default()
+    crate::json_writer::to_vec(&Value::Object(map)).unwrap_or_default()
 }
 
 /// Parses `{"<name>": <value>}` under `limits` and returns the value.

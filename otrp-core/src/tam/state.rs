@@ -204,7 +204,7 @@ impl DeviceState {
                 sdname: o.sdname.clone(),
             }),
         };
-        serde_json::to_vec(&stored).unwrap_or_default()
+        crate::json_writer::to_vec(&stored).unwrap_or_default()
     }
 
     /// Reads a state written by [`DeviceState::to_bytes`]. Certificates and

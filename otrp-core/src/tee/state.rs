@@ -179,7 +179,7 @@ impl TeeState {
 
     /// The document bytes (JSON).
     pub fn to_bytes(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
+        crate::json_writer::to_vec(self).unwrap_or_default()
     }
 
     /// Parses a document written by [`TeeState::to_bytes`].
