@@ -18,8 +18,13 @@ use serde_json::Error;
 /// `value` as compact JSON, the bytes `serde_json::to_vec` gives.
 pub(crate) fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
     let mut out = Vec::with_capacity(128);
-    value.serialize(&mut Writer { out: &mut out })?;
+    extend(&mut out, value)?;
     Ok(out)
+}
+
+/// Appends `value` as compact JSON to `out` (no intermediate buffer).
+pub(crate) fn extend<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), Error> {
+    value.serialize(&mut Writer { out })
 }
 
 /// `value` as compact JSON text, what `serde_json::to_string` gives.
@@ -140,15 +145,26 @@ struct Writer<'a> {
 }
 
 /// A sequence, map or struct being written: whether its first element is
-/// still to come, and whether the value closes with an extra `}` (enum
-/// variants are written `{"variant":...}`).
+/// still to come, what closes it (enum variants are written
+/// `{"variant":...}`, so theirs close twice), and whether it is serde_json's
+/// raw text, whose one field is written verbatim.
 struct Compound<'w, 'a> {
     w: &'w mut Writer<'a>,
     first: bool,
     close: &'static [u8],
+    raw: bool,
 }
 
-impl Compound<'_, '_> {
+impl<'w, 'a> Compound<'w, 'a> {
+    fn new(w: &'w mut Writer<'a>, close: &'static [u8]) -> Self {
+        Compound {
+            w,
+            first: true,
+            close,
+            raw: false,
+        }
+    }
+
     fn comma(&mut self) {
         if !self.first {
             self.w.out.push(b',');
@@ -280,11 +296,7 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
     }
     fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'w, 'a>, Error> {
         self.out.push(b'[');
-        Ok(Compound {
-            w: self,
-            first: true,
-            close: b"]",
-        })
+        Ok(Compound::new(self, b"]"))
     }
     fn serialize_tuple(self, len: usize) -> Result<Compound<'w, 'a>, Error> {
         self.serialize_seq(Some(len))
@@ -306,27 +318,18 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
         self.out.push(b'{');
         write_str(self.out, variant);
         self.out.extend_from_slice(b":[");
-        Ok(Compound {
-            w: self,
-            first: true,
-            close: b"]}",
-        })
+        Ok(Compound::new(self, b"]}"))
     }
     fn serialize_map(self, _: Option<usize>) -> Result<Compound<'w, 'a>, Error> {
         self.out.push(b'{');
-        Ok(Compound {
-            w: self,
-            first: true,
-            close: b"}",
-        })
+        Ok(Compound::new(self, b"}"))
     }
     fn serialize_struct(self, name: &'static str, len: usize) -> Result<Compound<'w, 'a>, Error> {
         if name == RAW_VALUE_TOKEN {
-            // The raw text's one field is written as it is (RawStruct).
+            // The raw text's one field is written as it is.
             return Ok(Compound {
-                w: self,
-                first: true,
-                close: b"",
+                raw: true,
+                ..Compound::new(self, b"")
             });
         }
         self.serialize_map(Some(len))
@@ -341,11 +344,7 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
         self.out.push(b'{');
         write_str(self.out, variant);
         self.out.extend_from_slice(b":{");
-        Ok(Compound {
-            w: self,
-            first: true,
-            close: b"}}",
-        })
+        Ok(Compound::new(self, b"}}"))
     }
 }
 
@@ -409,7 +408,7 @@ impl ser::SerializeStruct for Compound<'_, '_> {
         key: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        if self.close.is_empty() {
+        if self.raw {
             // serde_json's raw text: its one field, verbatim.
             return value.serialize(RawText { out: self.w.out });
         }

@@ -230,17 +230,16 @@ impl Dsi {
     /// without `tfwdata` that a `dsihash` vouches for (9.2.1.1): `{` and
     /// the text from the `tee` member on. One serialization gives both.
     pub(crate) fn write_json_and_view(&self, out: &mut Vec<u8>) -> Vec<u8> {
-        // Serializing strings and numbers into memory cannot fail (and
-        // `serde_json::to_writer` needs `std`: `to_vec` works in `no_std`).
+        // Serializing strings and numbers into memory cannot fail.
         out.push(b'{');
         if let Some(tfwdata) = &self.tfwdata {
             out.extend_from_slice(b"\"tfwdata\":");
-            out.extend_from_slice(&crate::json_writer::to_vec(tfwdata).unwrap_or_default());
+            let _ = crate::json_writer::extend(out, tfwdata);
             out.push(b',');
         }
         let tee_at = out.len();
         out.extend_from_slice(b"\"tee\":");
-        out.extend_from_slice(&crate::json_writer::to_vec(&self.tee).unwrap_or_default());
+        let _ = crate::json_writer::extend(out, &self.tee);
         out.push(b'}');
         let tee = out.get(tee_at..).unwrap_or_default();
         let mut view = Vec::with_capacity(1 + tee.len());
@@ -255,7 +254,7 @@ impl Dsi {
         let mut view = Vec::new();
         view.push(b'{');
         view.extend_from_slice(b"\"tee\":");
-        view.extend_from_slice(&crate::json_writer::to_vec(&self.tee).unwrap_or_default());
+        let _ = crate::json_writer::extend(&mut view, &self.tee);
         view.push(b'}');
         view
     }
