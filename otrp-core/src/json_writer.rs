@@ -1,19 +1,20 @@
 //! Compact JSON output, byte for byte what `serde_json::to_vec` writes, with
-//! a string escaper that copies clean runs 32 bytes at a time.
+//! a string escaper that copies clean runs whole.
 //!
-//! OTrP messages are mostly base64 text (certificates, JWE ciphertext, the
-//! sealed TEE state), which never needs escaping; serde_json tests every
-//! byte of it through a table and cannot be told otherwise. This writer
-//! tests blocks of 32 bytes with a branch-free check the compiler
-//! vectorizes and copies the clean ones whole. Numbers, `null`, booleans
-//! and the shapes of structs, maps, sequences and enum variants are
-//! written exactly as serde_json writes them (tests compare the two).
+//! serde_json tests every byte of a string through a table and cannot be
+//! told that base64 never needs escaping; this writer finds the clean runs
+//! with [`json_text::plain_len`](crate::json_text::plain_len), 32 bytes at
+//! a time. Numbers, `null`, booleans and the shapes of structs, maps,
+//! sequences and enum variants are written exactly as serde_json writes
+//! them (tests compare the two).
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use serde::ser::{self, Error as _, Serialize};
 use serde_json::Error;
+
+use crate::json_text::plain_len;
 
 /// `value` as compact JSON, the bytes `serde_json::to_vec` gives.
 pub(crate) fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
@@ -36,46 +37,12 @@ pub(crate) fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, Erro
 /// struct of this name with one string field holding the text).
 const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 
-/// Whether `b` must be escaped inside a JSON string (RFC 8259, section 7).
-const fn needs_escape(b: u8) -> bool {
-    b < 0x20 || b == b'"' || b == b'\\'
-}
-
-/// Bytes tested at once: a block without any byte to escape is copied whole.
-const BLOCK: usize = 32;
-
-/// Whether a block holds no byte to escape; no early exit, so it vectorizes.
-fn clean(block: &[u8; BLOCK]) -> bool {
-    block
-        .iter()
-        .fold(0u8, |acc, &b| acc | u8::from(needs_escape(b)))
-        == 0
-}
-
 /// Appends `s` as a JSON string, escaped as serde_json escapes it.
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     out.reserve(s.len() + 2);
     out.push(b'"');
     let mut rest = s.as_bytes();
-    loop {
-        let mut n = 0;
-        while let Some(block) = rest
-            .get(n..n + BLOCK)
-            .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
-        {
-            if !clean(block) {
-                break;
-            }
-            n += BLOCK;
-        }
-        let tail = rest.get(n..).unwrap_or_default();
-        n += tail
-            .iter()
-            .position(|&b| needs_escape(b))
-            .unwrap_or(tail.len());
-        let Some((run, after)) = rest.split_at_checked(n) else {
-            break;
-        };
+    while let Some((run, after)) = rest.split_at_checked(plain_len(rest)) {
         out.extend_from_slice(run);
         let Some((&b, after)) = after.split_first() else {
             break;

@@ -148,6 +148,8 @@ extern crate alloc;
 pub mod broker;
 pub mod crypto;
 pub mod jose;
+mod json_reader;
+mod json_text;
 mod json_writer;
 pub mod message;
 pub mod pki;

@@ -244,7 +244,7 @@ fn routing_of(env: &EnvelopeRef<'_>) -> RoutingInfo {
         .parse_jws()
         .and_then(|jws| jws.unverified_payload())
         .ok();
-    let value: Option<Value> = payload.and_then(|p| serde_json::from_slice(&p).ok());
+    let value: Option<Value> = payload.and_then(|p| crate::json_reader::from_slice(&p).ok());
     let inner = value
         .as_ref()
         .and_then(Value::as_object)

@@ -53,7 +53,7 @@ impl Header {
 
     /// Parses a header from its JSON text, refusing duplicate names.
     pub fn from_json(json: &[u8]) -> Result<Self, JoseError> {
-        Ok(serde_json::from_slice(json)?)
+        Ok(crate::json_reader::from_slice(json)?)
     }
 
     /// The compact JSON text of this header.
@@ -84,7 +84,7 @@ impl Header {
         value: &T,
     ) -> Result<&mut Self, JoseError> {
         let text = serde_json::value::to_raw_value(value)?;
-        let value = serde_json::from_str(text.get())?;
+        let value = crate::json_reader::from_slice(text.get().as_bytes())?;
         self.put(name, value, Some(text));
         Ok(self)
     }
@@ -169,8 +169,8 @@ impl<'de> Deserialize<'de> for Header {
                         )));
                     }
                     let text: Box<RawValue> = map.next_value()?;
-                    let value =
-                        serde_json::from_str(text.get()).map_err(serde::de::Error::custom)?;
+                    let value = crate::json_reader::from_slice(text.get().as_bytes())
+                        .map_err(serde::de::Error::custom)?;
                     params.push(Param {
                         name,
                         value,

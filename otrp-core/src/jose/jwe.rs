@@ -311,7 +311,7 @@ impl Jwe {
 
     /// Parses the flattened or general JSON serialization.
     pub fn parse_json(json: &[u8]) -> Result<Self, JoseError> {
-        Self::from_parts(serde_json::from_slice(json)?)
+        Self::from_parts(crate::json_reader::from_slice(json)?)
     }
 
     fn from_parts(raw: JweJson) -> Result<Self, JoseError> {

@@ -136,7 +136,7 @@ pub struct JwkSet {
 impl Jwk {
     /// Parses a JWK from JSON.
     pub fn from_json(json: &[u8]) -> Result<Self, JoseError> {
-        Ok(serde_json::from_slice(json)?)
+        Ok(crate::json_reader::from_slice(json)?)
     }
 
     /// Whether this JWK's `alg`, `use` and `key_ops` members permit using it

@@ -190,7 +190,7 @@ impl Jws {
 
     /// Parses the flattened or general JSON serialization.
     pub fn parse_json(json: &[u8]) -> Result<Self, JoseError> {
-        let raw: JwsJson<'_> = serde_json::from_slice(json)?;
+        let raw: JwsJson<'_> = crate::json_reader::from_slice(json)?;
         Ok(Jws::try_from(raw)?.into_owned())
     }
 
@@ -245,7 +245,7 @@ impl<'a> JwsRef<'a> {
     /// Parses the flattened or general JSON serialization like
     /// [`Jws::parse_json`], borrowing the payload text from `json`.
     pub fn parse_json_borrowed(json: &'a [u8]) -> Result<Self, JoseError> {
-        let raw: JwsJson<'a> = serde_json::from_slice(json)?;
+        let raw: JwsJson<'a> = crate::json_reader::from_slice(json)?;
         raw.try_into()
     }
 }

@@ -291,8 +291,8 @@ impl<'a> EnvelopeRef<'a> {
     /// over the JWS, whose nesting its own recursion limit bounds.
     pub fn parse_borrowed(bytes: &'a [u8], limits: &Limits) -> Result<Self, MessageError> {
         check_size(bytes, limits)?;
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let top = de
+        let mut de = crate::json_reader::Reader::new(bytes);
+        let top = (&mut de)
             .deserialize_any(TopVisitor {
                 max_depth: limits.max_depth,
             })

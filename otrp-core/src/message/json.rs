@@ -168,7 +168,7 @@ pub(crate) fn parse_value(
 }
 
 fn parse_strict(bytes: &[u8], max_depth: usize) -> Result<Value, MessageError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let mut de = crate::json_reader::Reader::new(bytes);
     let seed = StrictSeed {
         depth_left: max_depth,
     };
@@ -306,7 +306,7 @@ pub(crate) fn first_key(bytes: &[u8]) -> Option<String> {
             b'"' => {
                 let raw = body.get(..i)?;
                 if raw.contains(&b'\\') {
-                    return serde_json::from_slice::<String>(rest.get(..i + 2)?).ok();
+                    return crate::json_reader::from_slice::<String>(rest.get(..i + 2)?).ok();
                 }
                 return core::str::from_utf8(raw).ok().map(String::from);
             }

@@ -112,7 +112,7 @@ fn key_equals(raw_with_quotes: &[u8], name: &str) -> bool {
         return raw_with_quotes.get(1..raw_with_quotes.len().saturating_sub(1))
             == Some(name.as_bytes());
     }
-    serde_json::from_slice::<alloc::string::String>(raw_with_quotes)
+    crate::json_reader::from_slice::<alloc::string::String>(raw_with_quotes)
         .map(|k| k == name)
         .unwrap_or(false)
 }

@@ -920,11 +920,11 @@ pub(super) fn loose_ids(payload: &[u8]) -> (MessageId, MessageId) {
         tid: Option<&'a serde_json::value::RawValue>,
     }
     let top: Option<alloc::collections::BTreeMap<alloc::borrow::Cow<'_, str>, Ids<'_>>> =
-        serde_json::from_slice(payload).ok();
+        crate::json_reader::from_slice(payload).ok();
     let inner = top.as_ref().and_then(|m| m.values().next());
     let get = |id: Option<&serde_json::value::RawValue>| {
         let text: Option<alloc::borrow::Cow<'_, str>> =
-            id.and_then(|raw| serde_json::from_str(raw.get()).ok());
+            id.and_then(|raw| crate::json_reader::from_slice(raw.get().as_bytes()).ok());
         MessageId::new(
             text.as_deref()
                 .filter(|t| t.len() <= MAX_LOOSE_ID)
