@@ -351,27 +351,41 @@ impl<'de> Reader<'de> {
     /// including) `close`.
     fn skip_items(&mut self, close: u8, members: bool) -> Result<(), Error> {
         let mut first = true;
-        loop {
-            match self.peek() {
-                Some(b) if b == close => return Ok(()),
-                Some(b',') if !first => self.pos += 1,
-                Some(_) if first => {}
-                Some(_) => return Err(self.error("expected `,` or the container's end")),
-                None => return Err(self.error("EOF while parsing a container")),
-            }
-            first = false;
+        while self.next_item(&mut first, close, members)? {
             if members {
-                if self.peek() != Some(b'"') {
-                    return Err(self.error("expected a member name"));
-                }
                 self.skip_string()?;
-                if self.peek() != Some(b':') {
-                    return Err(self.error("expected `:`"));
-                }
-                self.pos += 1;
+                self.colon()?;
             }
             self.skip_value()?;
         }
+        Ok(())
+    }
+
+    /// The `:` between a member's name and its value.
+    fn colon(&mut self) -> Result<(), Error> {
+        if self.peek() != Some(b':') {
+            return Err(self.error("expected `:`"));
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
+    /// Moves to the next element or member of the container being read:
+    /// `false` at its end (left unread, for [`Reader::leave`]), else past
+    /// the comma before it. A member must start with its name.
+    fn next_item(&mut self, first: &mut bool, close: u8, members: bool) -> Result<bool, Error> {
+        match self.peek() {
+            Some(b) if b == close => return Ok(false),
+            Some(b',') if !*first => self.pos += 1,
+            Some(_) if *first => {}
+            Some(_) => return Err(self.error("expected `,` or the container's end")),
+            None => return Err(self.error("EOF while parsing a container")),
+        }
+        *first = false;
+        if members && self.peek() != Some(b'"') {
+            return Err(self.error("expected a member name"));
+        }
+        Ok(true)
     }
 
     /// Skips the string whose opening quote is at the position.
@@ -517,19 +531,9 @@ impl<'de> SeqAccess<'de> for Seq<'_, 'de> {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, Error> {
-        match self.reader.peek() {
-            Some(b']') => return Ok(None),
-            Some(b',') if !self.first => {
-                self.reader.pos += 1;
-                if self.reader.peek() == Some(b']') {
-                    return Err(self.reader.error("trailing comma"));
-                }
-            }
-            Some(_) if self.first => {}
-            Some(_) => return Err(self.reader.error("expected `,` or `]`")),
-            None => return Err(self.reader.error("EOF while parsing a list")),
+        if !self.reader.next_item(&mut self.first, b']', false)? {
+            return Ok(None);
         }
-        self.first = false;
         seed.deserialize(&mut *self.reader).map(Some)
     }
 }
@@ -547,20 +551,9 @@ impl<'de> MapAccess<'de> for Map<'_, 'de> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Error> {
-        match self.reader.peek() {
-            Some(b'}') => return Ok(None),
-            Some(b',') if !self.first => {
-                self.reader.pos += 1;
-                if self.reader.peek() != Some(b'"') {
-                    return Err(self.reader.error("expected a member name"));
-                }
-            }
-            Some(b'"') if self.first => {}
-            Some(_) if self.first => return Err(self.reader.error("expected a member name")),
-            Some(_) => return Err(self.reader.error("expected `,` or `}`")),
-            None => return Err(self.reader.error("EOF while parsing an object")),
+        if !self.reader.next_item(&mut self.first, b'}', true)? {
+            return Ok(None);
         }
-        self.first = false;
         seed.deserialize(Key {
             reader: &mut *self.reader,
         })
@@ -568,10 +561,7 @@ impl<'de> MapAccess<'de> for Map<'_, 'de> {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
-        if self.reader.peek() != Some(b':') {
-            return Err(self.reader.error("expected `:`"));
-        }
-        self.reader.pos += 1;
+        self.reader.colon()?;
         seed.deserialize(&mut *self.reader)
     }
 }
@@ -632,10 +622,7 @@ impl<'de> EnumAccess<'de> for Variant<'_, 'de> {
         let variant = seed.deserialize(Key {
             reader: &mut *self.reader,
         })?;
-        if self.reader.peek() != Some(b':') {
-            return Err(self.reader.error("expected `:`"));
-        }
-        self.reader.pos += 1;
+        self.reader.colon()?;
         Ok((variant, self))
     }
 }
