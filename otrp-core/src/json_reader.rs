@@ -1,15 +1,26 @@
-//! Strict JSON input (RFC 8259) as a serde `Deserializer` over bytes: what
-//! `serde_json::from_slice` accepts and refuses, with string text scanned
-//! 32 bytes at a time ([`plain_len`]) instead of eight.
+//! Strict JSON input (RFC 8259) as a serde `Deserializer` over bytes: the
+//! values `serde_json::from_slice` reads, with string text scanned 32 bytes
+//! at a time ([`plain_len`]) instead of eight.
 //!
 //! An OTrP message is mostly long base64 strings (the JWS payload, the JWE
 //! ciphertext inside it, certificates); finding their ends cost serde_json
 //! about two instructions a byte, on every message both sides read.
-//! Everything else follows serde_json: numbers (floats are parsed by
-//! serde_json itself), escapes and the surrogate rules, the recursion limit,
-//! enums, and `RawValue` through serde_json's own token. The tests below
-//! hold the two readers to the same answers on valid, invalid and random
-//! input. Errors are `serde_json::Error`s, so callers keep their mapping.
+//! Values follow serde_json: numbers (floats are parsed by serde_json
+//! itself), escapes and the surrogate rules, the recursion limit, enums,
+//! and `RawValue` through serde_json's own token. The tests below hold the
+//! two readers to the same answers on valid, invalid and random input.
+//! Errors are `serde_json::Error`s, so callers keep their mapping.
+//!
+//! Where the two differ, this reader refuses what serde_json lets through
+//! unread or reads into types no OTrP message has (tests pin each case):
+//! - an ignored member (one a struct does not name) is read like any other
+//!   value: invalid UTF-8, a lone surrogate escape, a number out of range
+//!   or nesting past 127 levels in it is refused, where serde_json skips it
+//!   unchecked; a raw value's nesting is limited the same way;
+//! - map keys are text only (serde_json also reads numbers and booleans out
+//!   of quoted keys), integers beyond 64 bits are read as floats (as
+//!   without serde_json's `arbitrary_precision`, but also for `u128` and
+//!   `i128`), and byte buffers are read as text.
 
 use alloc::vec::Vec;
 
@@ -894,6 +905,38 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
+    }
+
+    #[test]
+    fn refuses_what_serde_json_lets_through_unread() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct S {
+            a: u8,
+        }
+        let deep = [
+            &br#"{"a":1,"b":"#[..],
+            &b"[".repeat(200),
+            &b"]".repeat(200),
+            b"}",
+        ]
+        .concat();
+        for input in [
+            &br#"{"a":1,"b":1e400}"#[..],
+            br#"{"a":1,"b":"\ud800"}"#,
+            b"{\"a\":1,\"b\":\"\xff\"}",
+            &deep,
+        ] {
+            assert!(serde_json::from_slice::<S>(input).is_ok());
+            assert!(
+                from_slice::<S>(input).is_err(),
+                "{}",
+                String::from_utf8_lossy(input)
+            );
+        }
+        let keyed = br#"{"1":2}"#;
+        assert!(serde_json::from_slice::<alloc::collections::BTreeMap<u32, u8>>(keyed).is_ok());
+        assert!(from_slice::<alloc::collections::BTreeMap<u32, u8>>(keyed).is_err());
     }
 
     fn json_value() -> impl Strategy<Value = Value> {
