@@ -96,7 +96,7 @@ pub fn encode_url_public(data: &[u8]) -> String {
 
 /// Decodes strict unpadded base64url of public data (not constant time).
 pub fn decode_url_public(text: &str, what: &'static str) -> Result<Vec<u8>, JoseError> {
-    url_safe().decode(text).map_err(|_| JoseError::Base64(what))
+    decode_public(url_safe(), text, what)
 }
 
 /// Checks that `text` is strict unpadded base64url, as [`decode_url`]
@@ -174,7 +174,42 @@ pub fn decode_std(text: &str, what: &'static str) -> Result<Vec<u8>, JoseError> 
 
 /// Decodes strict padded standard base64 of public data (not constant time).
 pub fn decode_std_public(text: &str, what: &'static str) -> Result<Vec<u8>, JoseError> {
-    standard().decode(text).map_err(|_| JoseError::Base64(what))
+    decode_public(standard(), text, what)
+}
+
+/// Input characters decoded per step of [`decode_public`]: a multiple of 4,
+/// and an output buffer (3/4 of it) small enough to be cleared on the
+/// stack without a string instruction.
+const CHUNK: usize = 2048;
+
+/// Decodes public `text` into a vector whose bytes are written once. For a
+/// long text (a JWS payload, a JWE ciphertext) base64's own `decode` would
+/// zero-fill the whole output before decoding into it, a second pass over
+/// every byte; the text is decoded in chunks through a stack buffer
+/// instead. A short one (a certificate, a key) goes straight through.
+fn decode_public(
+    engine: &impl Engine,
+    text: &str,
+    what: &'static str,
+) -> Result<Vec<u8>, JoseError> {
+    if text.len() <= CHUNK {
+        return engine.decode(text).map_err(|_| JoseError::Base64(what));
+    }
+    let mut out = Vec::with_capacity(text.len() / 4 * 3 + 2);
+    let mut buf = [0u8; CHUNK / 4 * 3];
+    let mut chunks = text.as_bytes().chunks(CHUNK).peekable();
+    while let Some(chunk) = chunks.next() {
+        // The engine accepts padding at the end of each input it is given
+        // (anywhere else it refuses it): only the last chunk may end so.
+        if chunks.peek().is_some() && chunk.last() == Some(&b'=') {
+            return Err(JoseError::Base64(what));
+        }
+        let n = engine
+            .decode_slice(chunk, &mut buf)
+            .map_err(|_| JoseError::Base64(what))?;
+        out.extend_from_slice(buf.get(..n).unwrap_or_default());
+    }
+    Ok(out)
 }
 
 /// Input characters decoded per step of the in-place decoders: a multiple
@@ -307,8 +342,13 @@ mod tests {
 
     #[test]
     fn fast_and_constant_time_decoders_agree() {
-        let data: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
-        for len in [0, 1, 2, 3, 4, 5, 63, 64, 65, 127, 128, 129, 997, 1000] {
+        let data: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
+        // Lengths around the chunk boundaries of the public decoders too
+        // (1,536 bytes are 2,048 characters).
+        for len in [
+            0, 1, 2, 3, 4, 5, 63, 64, 65, 127, 128, 129, 997, 1000, 1534, 1535, 1536, 1537, 1538,
+            3071, 3072, 3073, 5000,
+        ] {
             let part = &data[..len];
             let url = encode_url(part);
             assert_eq!(encode_url_public(part), url);
@@ -321,6 +361,37 @@ mod tests {
             assert_eq!(decode_std_public(&std, "t").unwrap(), part);
             assert_eq!(decode_std(&std, "t").unwrap(), part);
         }
+    }
+
+    #[test]
+    fn public_decoding_is_strict_at_chunk_boundaries() {
+        let data = [7u8; 4000];
+        let text = encode_std(&data);
+        // Padding that would end the first chunk, with text after it.
+        let mut padded = text.clone().into_bytes();
+        padded[CHUNK - 2..CHUNK].copy_from_slice(b"==");
+        let padded = String::from_utf8(padded).unwrap();
+        assert!(decode_std_public(&padded, "t").is_err());
+        assert!(decode_std(&padded, "t").is_err());
+        // Padding inside a chunk, a character of the other alphabet just
+        // after a boundary, and a text cut one character past it.
+        let mut inner = text.clone().into_bytes();
+        inner[CHUNK + 2] = b'=';
+        assert!(decode_std_public(&String::from_utf8(inner).unwrap(), "t").is_err());
+        let mut bad = text.clone().into_bytes();
+        bad[CHUNK] = b'-';
+        assert!(decode_std_public(&String::from_utf8(bad).unwrap(), "t").is_err());
+        assert!(decode_std_public(&text[..CHUNK + 1], "t").is_err());
+        assert_eq!(
+            decode_std_public(&text[..CHUNK + 4], "t").unwrap(),
+            &data[..1539]
+        );
+        let url = encode_url(&data);
+        assert!(decode_url_public(&url[..CHUNK + 1], "t").is_err());
+        assert_eq!(
+            decode_url_public(&url[..CHUNK + 2], "t").unwrap(),
+            &data[..1537]
+        );
     }
 
     #[test]

@@ -433,7 +433,7 @@ pub(crate) fn with_alg_first(header: Header, alg: impl Into<serde_json::Value>) 
 /// The JSON serializations as they arrive (RFC 7515 section 7.2); the
 /// payload text is borrowed when the JSON string has no escapes.
 #[derive(Deserialize)]
-struct JwsJson<'a> {
+pub(crate) struct JwsJson<'a> {
     #[serde(borrow)]
     payload: Cow<'a, str>,
     protected: Option<String>,

@@ -18,6 +18,7 @@ pub use error::JoseError;
 pub use header::{Header, JointHeader};
 pub use jwe::{Decrypted, Jwe, JweBuilder, JwePolicy, JweRecipient};
 pub use jwk::{Jwk, JwkSet, KeyUse, Secret};
+pub(crate) use jws::JwsJson;
 pub use jws::{Jws, JwsRef, JwsSignature, PayloadText};
 pub use jws_builder::JwsBuilder;
 

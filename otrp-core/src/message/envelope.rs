@@ -9,13 +9,15 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::borrow::Borrow;
 use core::fmt;
+use core::marker::PhantomData;
 
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use crate::jose::JwsJson;
 use crate::jose::{JoseError, Jws, JwsRef};
 
 use super::json::{self, Path, single_member};
@@ -293,9 +295,7 @@ impl<'a> EnvelopeRef<'a> {
         check_size(bytes, limits)?;
         let mut de = crate::json_reader::Reader::new(bytes);
         let top = (&mut de)
-            .deserialize_any(TopVisitor {
-                max_depth: limits.max_depth,
-            })
+            .deserialize_any(TopVisitor::<&RawValue>::new(limits))
             .map_err(|e| json::depth_error(e, limits.max_depth))?;
         de.end().map_err(json::json_error)?;
         let (name, jws) = match top {
@@ -317,6 +317,45 @@ impl<'a> EnvelopeRef<'a> {
     }
 }
 
+/// A signed envelope read with its JWS in one pass.
+pub(crate) struct SignedJws<'a> {
+    /// The command, from the envelope name.
+    pub(crate) kind: MessageKind,
+    /// Request or response, from the envelope name.
+    pub(crate) direction: Direction,
+    /// The JWS, parsed.
+    pub(crate) jws: JwsRef<'a>,
+}
+
+/// [`EnvelopeRef::parse_borrowed`] and then [`Envelope::parse_jws`] in one
+/// pass, for the TAM's hot path: the JWS text, nearly all of an answer, is
+/// read once instead of skipped and then read. `None` when either step
+/// would refuse the bytes: the caller runs the two for their exact error.
+/// The checks are theirs: the size limit, one member, an envelope name, a
+/// JWS object (tested on its first byte, since a struct also reads from an
+/// array), and the JWS serialization rules.
+pub(crate) fn parse_signed_jws<'a>(bytes: &'a [u8], limits: &Limits) -> Option<SignedJws<'a>> {
+    check_size(bytes, limits).ok()?;
+    if json::first_value_byte(bytes) != Some(b'{') {
+        return None;
+    }
+    let mut de = crate::json_reader::Reader::new(bytes);
+    let top = (&mut de)
+        .deserialize_any(TopVisitor::<JwsJson<'a>>::new(limits))
+        .ok()?;
+    de.end().ok()?;
+    let Top::One(name, jws) = top else {
+        return None;
+    };
+    let (kind, direction) = envelope_kind(name.into_owned(), true).ok()?;
+    let jws = JwsRef::try_from(jws).ok()?;
+    Some(SignedJws {
+        kind,
+        direction,
+        jws,
+    })
+}
+
 /// The kind named by an envelope member whose value is (or is not) an
 /// object.
 fn envelope_kind(name: String, is_object: bool) -> Result<(MessageKind, Direction), MessageError> {
@@ -331,30 +370,40 @@ fn envelope_kind(name: String, is_object: bool) -> Result<(MessageKind, Directio
     Ok((kind, direction))
 }
 
-/// What the top level of an envelope holds.
-enum Top<'a> {
+/// What the top level of an envelope holds, its member read as `T`.
+enum Top<'a, T> {
     /// `{"<name>": <value>}`.
-    One(Cow<'a, str>, &'a RawValue),
+    One(Cow<'a, str>, T),
     /// Any other shape, with the reason.
     Other(&'static str),
 }
 
-struct TopVisitor {
+struct TopVisitor<T> {
     max_depth: usize,
+    member: PhantomData<T>,
 }
 
-impl<'de> Visitor<'de> for TopVisitor {
-    type Value = Top<'de>;
+impl<T> TopVisitor<T> {
+    fn new(limits: &Limits) -> Self {
+        TopVisitor {
+            max_depth: limits.max_depth,
+            member: PhantomData,
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for TopVisitor<T> {
+    type Value = Top<'de, T>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an envelope object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top<'de>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top<'de, T>, A::Error> {
         let Some(name) = map.next_key::<Cow<'de, str>>()? else {
             return Ok(Top::Other("expected an object with exactly one member"));
         };
-        let jws: &'de RawValue = map.next_value()?;
+        let jws: T = map.next_value()?;
         if map.next_key::<IgnoredAny>()?.is_some() {
             map.next_value::<IgnoredAny>()?;
             while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
@@ -363,7 +412,7 @@ impl<'de> Visitor<'de> for TopVisitor {
         Ok(Top::One(name, jws))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Top<'de>, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Top<'de, T>, A::Error> {
         // Skipped within the depth limit, so that a deep array is reported
         // as such.
         let seed = json::DepthLimited {
@@ -373,22 +422,22 @@ impl<'de> Visitor<'de> for TopVisitor {
         Ok(Top::Other("expected an object with one member"))
     }
 
-    fn visit_bool<E>(self, _: bool) -> Result<Top<'de>, E> {
+    fn visit_bool<E>(self, _: bool) -> Result<Top<'de, T>, E> {
         Ok(Top::Other("expected an object with one member"))
     }
-    fn visit_i64<E>(self, _: i64) -> Result<Top<'de>, E> {
+    fn visit_i64<E>(self, _: i64) -> Result<Top<'de, T>, E> {
         Ok(Top::Other("expected an object with one member"))
     }
-    fn visit_u64<E>(self, _: u64) -> Result<Top<'de>, E> {
+    fn visit_u64<E>(self, _: u64) -> Result<Top<'de, T>, E> {
         Ok(Top::Other("expected an object with one member"))
     }
-    fn visit_f64<E>(self, _: f64) -> Result<Top<'de>, E> {
+    fn visit_f64<E>(self, _: f64) -> Result<Top<'de, T>, E> {
         Ok(Top::Other("expected an object with one member"))
     }
-    fn visit_str<E>(self, _: &str) -> Result<Top<'de>, E> {
+    fn visit_str<E>(self, _: &str) -> Result<Top<'de, T>, E> {
         Ok(Top::Other("expected an object with one member"))
     }
-    fn visit_unit<E>(self) -> Result<Top<'de>, E> {
+    fn visit_unit<E>(self) -> Result<Top<'de, T>, E> {
         Ok(Top::Other("expected an object with one member"))
     }
 }

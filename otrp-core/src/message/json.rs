@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
 use super::{Limits, MessageError};
@@ -289,27 +290,39 @@ pub(crate) fn single_member(value: Value, what: &str) -> Result<(String, Value),
 /// string), so its cost is the name's length, not the message's. `None`
 /// when the bytes do not start that way; the parse reports why.
 pub(crate) fn first_key(bytes: &[u8]) -> Option<String> {
-    let is_ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
-    let mut rest = bytes
+    let (raw, _) = first_key_raw(bytes)?;
+    let body = raw.get(1..raw.len() - 1)?;
+    if body.contains(&b'\\') {
+        return crate::json_reader::from_slice::<String>(raw).ok();
+    }
+    core::str::from_utf8(body).ok().map(String::from)
+}
+
+/// The first byte of the first member's value (after the name, white space,
+/// `:` and white space), read like [`first_key`].
+pub(crate) fn first_value_byte(bytes: &[u8]) -> Option<u8> {
+    let (_, rest) = first_key_raw(bytes)?;
+    let rest = skip_ws(rest).strip_prefix(b":")?;
+    skip_ws(rest).first().copied()
+}
+
+fn skip_ws(bytes: &[u8]) -> &[u8] {
+    let start = bytes
         .iter()
-        .position(|b| !is_ws(b))
-        .and_then(|i| bytes.get(i..))?;
-    rest = rest.strip_prefix(b"{")?;
-    rest = rest
-        .iter()
-        .position(|b| !is_ws(b))
-        .and_then(|i| rest.get(i..))?;
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .unwrap_or(bytes.len());
+    bytes.get(start..).unwrap_or_default()
+}
+
+/// The first member name's raw JSON string (quotes included) and the bytes
+/// after it.
+fn first_key_raw(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let rest = skip_ws(skip_ws(bytes).strip_prefix(b"{")?);
     let body = rest.strip_prefix(b"\"")?;
     let mut i = 0;
     while let Some(&b) = body.get(i) {
         match b {
-            b'"' => {
-                let raw = body.get(..i)?;
-                if raw.contains(&b'\\') {
-                    return crate::json_reader::from_slice::<String>(rest.get(..i + 2)?).ok();
-                }
-                return core::str::from_utf8(raw).ok().map(String::from);
-            }
+            b'"' => return Some((rest.get(..i + 2)?, rest.get(i + 2..)?)),
             b'\\' => i += 2,
             _ => i += 1,
         }
@@ -395,11 +408,16 @@ impl<'de> Visitor<'de> for StrictSeed {
         let inner = self.enter()?;
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            if out.contains_key(&key) {
-                return Err(de::Error::custom(format!("duplicate member {key:?}")));
+            // One lookup: the slot found vacant is the one filled.
+            match out.entry(key) {
+                Entry::Vacant(slot) => {
+                    slot.insert(map.next_value_seed(inner)?);
+                }
+                Entry::Occupied(slot) => {
+                    let key = slot.key();
+                    return Err(de::Error::custom(format!("duplicate member {key:?}")));
+                }
             }
-            let v = map.next_value_seed(inner)?;
-            out.insert(key, v);
         }
         Ok(Value::Object(out))
     }
@@ -479,6 +497,11 @@ mod tests {
             b"x{\"a\":1}",
         ] {
             assert_eq!(first_key(bad), None);
+            assert_eq!(first_value_byte(bad), None);
         }
+        assert_eq!(first_value_byte(br#" { "a\"b" : {"x":1} }"#), Some(b'{'));
+        assert_eq!(first_value_byte(b"{\"a\":\n[1]}"), Some(b'['));
+        assert_eq!(first_value_byte(b"{\"a\" 1}"), None);
+        assert_eq!(first_value_byte(b"{\"a\":"), None);
     }
 }

@@ -48,6 +48,7 @@ pub use contents::{
 };
 pub use dsi::{Dsi, DsiDocument, RawDsi, SdInfo, SdList, TaInfo, TeeAik, TeeInfo, TfwData, sha256};
 
+pub(crate) use envelope::parse_signed_jws;
 pub use envelope::{
     Direction, Envelope, EnvelopeRef, GET_DEVICE_STATE_RESPONSE, MessageKind, OTRP_BROKER_ERROR,
     TbsMessage,

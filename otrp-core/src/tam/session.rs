@@ -17,7 +17,7 @@ use super::policy::{TeeReport, TfwStatus};
 use super::state::{DeviceState, KnownTee, LastDsi, Outstanding, SentWithoutX5c};
 use super::{Tam, TamError};
 use crate::crypto::{Cek, ContentAlg, JwsAlg, KeyAlg, Provider, PublicKey};
-use crate::jose::{Header, JwePolicy, Jws, b64};
+use crate::jose::{Header, JwePolicy, Jws, JwsRef, b64};
 use crate::message::{
     Base64Bytes, BrokerError, CommandOutcome, CommandResponse, ContentPlaintext, ContentReason,
     CreateSdRequestContent, CreateSdResponseContent, CreateSdTbsRequest, CreateSdTbsResponse,
@@ -27,7 +27,7 @@ use crate::message::{
     InstallTaTbsRequest, InstallTaTbsResponse, Limits, MessageId, MessageKind, RawDsi,
     ResponseContent, ResponseMessage, SdChanges, SigAlg, TbsMessage, TeeStateOutcome,
     UpdateSdRequestContent, UpdateSdResponseContent, UpdateSdTbsRequest, UpdateSdTbsResponse,
-    UpdateTaTbsRequest, UpdateTaTbsResponse,
+    UpdateTaTbsRequest, UpdateTaTbsResponse, parse_signed_jws,
 };
 use crate::pki::{
     ParsedChain, PkiError, Role, UnixTime, validate_offered_tee_chain, validate_tfw_certificate,
@@ -508,6 +508,17 @@ impl<'t> TamSession<'t> {
             .outstanding
             .as_ref()
             .ok_or(TamError::NoOutstandingRequest)?;
+        // A command's answer, read with its JWS in one pass; anything else,
+        // or bytes that pass refuses, goes the general way (which reports
+        // the refusal).
+        let fast = parse_signed_jws(bytes, &self.tam.limits).filter(|signed| {
+            signed.direction == Direction::Response && signed.kind != MessageKind::GetDeviceState
+        });
+        if let Some(signed) = fast {
+            expect_kind(outstanding, signed.kind)?;
+            let (event, update) = self.command_response(outstanding, signed.kind, &signed.jws)?;
+            return Ok(self.commit(event, update));
+        }
         let message = ResponseMessage::parse_borrowed(bytes, &self.tam.limits)?;
         let (event, update) = match message {
             ResponseMessage::BrokerError(err) => {
@@ -530,11 +541,15 @@ impl<'t> TamSession<'t> {
                 if env.kind == MessageKind::GetDeviceState {
                     self.device_state(outstanding, core::slice::from_ref(&env), now)?
                 } else {
-                    self.command_response(outstanding, &env)?
+                    self.command_response(outstanding, env.kind, &env.parse_jws()?)?
                 }
             }
         };
-        // Every check passed: commit.
+        Ok(self.commit(event, update))
+    }
+
+    /// Applies what an accepted answer changes, after every check passed.
+    fn commit(&mut self, event: Event, update: Update) -> Event {
         let answered = !matches!(update, Update::Resent { .. });
         match update {
             Update::None => {}
@@ -575,7 +590,7 @@ impl<'t> TamSession<'t> {
             self.state.outstanding = None;
         }
         self.state.revision += 1;
-        Ok(event)
+        event
     }
 
     /// GetDeviceState responses (9.1.7), all-or-nothing: one entry that
@@ -701,10 +716,11 @@ impl<'t> TamSession<'t> {
     }
 
     /// SD and TA command responses (9.2.1.3 to 9.3.3.3).
-    fn command_response<J: Borrow<RawValue>>(
+    fn command_response(
         &self,
         outstanding: &Outstanding,
-        env: &Envelope<J>,
+        kind: MessageKind,
+        jws: &JwsRef<'_>,
     ) -> Result<(Event, Update), TamError> {
         let tam = self.tam;
         let provider = &tam.provider;
@@ -721,27 +737,27 @@ impl<'t> TamSession<'t> {
             .as_ref()
             .ok_or(TamError::InvalidState("command without a CEK"))?;
         // Authenticate first: only the TEE addressed may answer.
-        let jws = env.parse_jws()?;
         let payload = jws.verify(provider, &tee.public_key, &tam.response_algs)?;
         let limits = &tam.limits;
-        fn parts<T: CommandResponse, J: Borrow<RawValue>>(
-            env: &Envelope<J>,
+        // The kind selects the TBS type, and the caller has checked the
+        // direction: what `Envelope::parse_payload` checks besides.
+        fn parts<T: CommandResponse>(
             payload: &[u8],
             limits: &Limits,
         ) -> Result<(MessageId, MessageId, CommandOutcome), TamError> {
-            Ok(env.parse_payload::<T>(payload, limits)?.into_parts())
+            Ok(T::from_payload(payload, limits)?.into_parts())
         }
-        let (rid, tid, outcome) = match env.kind {
-            MessageKind::CreateSd => parts::<CreateSdTbsResponse, J>(env, &payload, limits)?,
-            MessageKind::UpdateSd => parts::<UpdateSdTbsResponse, J>(env, &payload, limits)?,
-            MessageKind::DeleteSd => parts::<DeleteSdTbsResponse, J>(env, &payload, limits)?,
-            MessageKind::InstallTa => parts::<InstallTaTbsResponse, J>(env, &payload, limits)?,
-            MessageKind::UpdateTa => parts::<UpdateTaTbsResponse, J>(env, &payload, limits)?,
-            MessageKind::DeleteTa => parts::<DeleteTaTbsResponse, J>(env, &payload, limits)?,
+        let (rid, tid, outcome) = match kind {
+            MessageKind::CreateSd => parts::<CreateSdTbsResponse>(&payload, limits)?,
+            MessageKind::UpdateSd => parts::<UpdateSdTbsResponse>(&payload, limits)?,
+            MessageKind::DeleteSd => parts::<DeleteSdTbsResponse>(&payload, limits)?,
+            MessageKind::InstallTa => parts::<InstallTaTbsResponse>(&payload, limits)?,
+            MessageKind::UpdateTa => parts::<UpdateTaTbsResponse>(&payload, limits)?,
+            MessageKind::DeleteTa => parts::<DeleteTaTbsResponse>(&payload, limits)?,
             MessageKind::GetDeviceState => {
                 return Err(TamError::UnexpectedResponse {
                     expected: outstanding.kind,
-                    found: env.kind,
+                    found: kind,
                 });
             }
         };
@@ -752,7 +768,7 @@ impl<'t> TamSession<'t> {
             CommandOutcome::Fail(failure) => {
                 let not_trusted = failure.reason.error_code == ErrorCode::TamNotTrusted;
                 let failure = TeeFailure {
-                    kind: env.kind,
+                    kind,
                     code: failure.reason.error_code,
                     message: failure.reason.error_message,
                     supportedsigalgs: failure.supportedsigalgs,
@@ -765,7 +781,7 @@ impl<'t> TamSession<'t> {
                 if not_trusted && let Some(sent) = &outstanding.resend {
                     let mut jws = Jws::clone(&sent.0);
                     jws.set_unprotected(0, Some(self.x5c_header()))?;
-                    let request = Envelope::signed_bytes(env.kind, Direction::Request, &jws)?;
+                    let request = Envelope::signed_bytes(kind, Direction::Request, &jws)?;
                     let event = Event::Resend { request, failure };
                     return Ok((
                         event,
@@ -785,7 +801,7 @@ impl<'t> TamSession<'t> {
             }
         };
         let plaintext = jwe.decrypt_with_cek(provider, cek, CONTENT_ALG)?;
-        let content = Content::parse(env.kind, &plaintext, limits)?;
+        let content = Content::parse(kind, &plaintext, limits)?;
         if content.did != tee.did {
             return Err(TamError::DidMismatch);
         }
@@ -802,7 +818,7 @@ impl<'t> TamSession<'t> {
                 None => (ErrorCode::Other(String::new()), None),
             };
             let event = Event::TeeFailure(TeeFailure {
-                kind: env.kind,
+                kind,
                 code,
                 message,
                 supportedsigalgs: None,
@@ -825,7 +841,7 @@ impl<'t> TamSession<'t> {
             return Err(TamError::SdNameMismatch);
         }
         let event = Event::Success {
-            kind: env.kind,
+            kind,
             tee: tee.name.clone(),
             dsi: content.dsi.as_ref().map(|d| Box::new(d.dsi().clone())),
             teespaik: content.teespaik,
