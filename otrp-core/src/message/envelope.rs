@@ -602,3 +602,66 @@ pub(crate) fn named_jws<P: AsRef<str>>(name: &str, jws: &Jws<P>) -> Result<Vec<u
     out.push('}');
     Ok(out.into_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one-pass read accepts exactly what the two steps accept, and
+    /// reads the same kind, direction and JWS.
+    #[test]
+    fn one_pass_agrees_with_the_two_steps() {
+        let jws =
+            r#"{"payload":"eyJhIjoxfQ","protected":"eyJhbGciOiJFUzI1NiJ9","signature":"AAAA"}"#;
+        let deep = format!(
+            "{{\"UpdateTAResponse\":{}{{}}{}}}",
+            "[".repeat(40),
+            "]".repeat(40)
+        );
+        let cases = [
+            format!(r#"{{"UpdateTAResponse":{jws}}}"#),
+            format!(" {{ \"DeleteSDResponse\" :\n {jws} }} "),
+            format!(r#"{{"UpdateTARequest":{jws}}}"#),
+            format!(r#"{{"NoSuchResponse":{jws}}}"#),
+            format!(r#"{{"UpdateTAResponse":{jws},"x":1}}"#),
+            format!(r#"{{"UpdateTAResponse":[{jws}]}}"#),
+            String::from(r#"{"UpdateTAResponse":["eyJhIjoxfQ","eyJhbGciOiJFUzI1NiJ9"]}"#),
+            format!(r#"{{"UpdateTAResponse":{jws}}} x"#),
+            format!(r#"{{"UpdateTAResponse":{}}}"#, jws.replace("AAAA", "AA=A")),
+            format!(
+                r#"{{"UpdateTAResponse":{}}}"#,
+                jws.replace("eyJhIjoxfQ", "eB")
+            ),
+            format!(
+                r#"{{"UpdateTAResponse":{}}}"#,
+                jws.replace(r#""signature""#, r#""sig""#)
+            ),
+            format!(r#"{{"Update\u0054AResponse":{jws}}}"#),
+            deep,
+            String::from("[]"),
+            String::new(),
+        ];
+        let limits = Limits::DEFAULT;
+        for case in &cases {
+            let bytes = case.as_bytes();
+            let env = EnvelopeRef::parse_borrowed(bytes, &limits).ok();
+            let two = env
+                .as_ref()
+                .and_then(|env| Some((env.kind, env.direction, env.parse_jws().ok()?)));
+            let one = parse_signed_jws(bytes, &limits).map(|s| (s.kind, s.direction, s.jws));
+            assert_eq!(one.is_some(), two.is_some(), "{case}");
+            if let (Some((k1, d1, j1)), Some((k2, d2, j2))) = (one, two) {
+                assert_eq!((k1, d1), (k2, d2), "{case}");
+                assert_eq!(j1, j2, "{case}");
+            }
+        }
+        // The size limit applies before either reads.
+        let small = Limits {
+            max_message_size: 10,
+            max_ta_message_size: 10,
+            ..Limits::DEFAULT
+        };
+        assert!(parse_signed_jws(cases[0].as_bytes(), &small).is_none());
+        assert!(parse_signed_jws(cases[0].as_bytes(), &limits).is_some());
+    }
+}
