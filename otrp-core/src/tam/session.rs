@@ -17,7 +17,7 @@ use super::policy::{TeeReport, TfwStatus};
 use super::state::{DeviceState, KnownTee, LastDsi, Outstanding, SentWithoutX5c};
 use super::{Tam, TamError};
 use crate::crypto::{Cek, ContentAlg, JwsAlg, KeyAlg, Provider, PublicKey};
-use crate::jose::{Header, JwePolicy, Jws, JwsRef, b64};
+use crate::jose::{Header, JoseError, JwePolicy, Jws, JwsRef, b64};
 use crate::message::{
     Base64Bytes, BrokerError, CommandOutcome, CommandResponse, ContentPlaintext, ContentReason,
     CreateSdRequestContent, CreateSdResponseContent, CreateSdTbsRequest, CreateSdTbsResponse,
@@ -516,7 +516,8 @@ impl<'t> TamSession<'t> {
         });
         if let Some(signed) = fast {
             expect_kind(outstanding, signed.kind)?;
-            let (event, update) = self.command_response(outstanding, signed.kind, &signed.jws)?;
+            let (event, update) =
+                self.command_response(outstanding, signed.kind, Ok(signed.jws))?;
             return Ok(self.commit(event, update));
         }
         let message = ResponseMessage::parse_borrowed(bytes, &self.tam.limits)?;
@@ -541,7 +542,7 @@ impl<'t> TamSession<'t> {
                 if env.kind == MessageKind::GetDeviceState {
                     self.device_state(outstanding, core::slice::from_ref(&env), now)?
                 } else {
-                    self.command_response(outstanding, env.kind, &env.parse_jws()?)?
+                    self.command_response(outstanding, env.kind, env.parse_jws())?
                 }
             }
         };
@@ -715,12 +716,15 @@ impl<'t> TamSession<'t> {
         Ok(TfwStatus::Verified)
     }
 
-    /// SD and TA command responses (9.2.1.3 to 9.3.3.3).
+    /// SD and TA command responses (9.2.1.3 to 9.3.3.3). `jws` is the
+    /// answer's JWS as parsed, or why it did not parse: that refusal is
+    /// reported after the checks of the session's own state, as before the
+    /// one-pass read.
     fn command_response(
         &self,
         outstanding: &Outstanding,
         kind: MessageKind,
-        jws: &JwsRef<'_>,
+        jws: Result<JwsRef<'_>, JoseError>,
     ) -> Result<(Event, Update), TamError> {
         let tam = self.tam;
         let provider = &tam.provider;
@@ -737,6 +741,7 @@ impl<'t> TamSession<'t> {
             .as_ref()
             .ok_or(TamError::InvalidState("command without a CEK"))?;
         // Authenticate first: only the TEE addressed may answer.
+        let jws = jws?;
         let payload = jws.verify(provider, &tee.public_key, &tam.response_algs)?;
         let limits = &tam.limits;
         // The kind selects the TBS type, and the caller has checked the
