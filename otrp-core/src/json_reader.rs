@@ -31,11 +31,7 @@ use serde::de::{
 };
 use serde_json::Error;
 
-use crate::json_text::plain_len;
-
-/// serde_json's name for raw JSON text: `RawValue` asks for a newtype
-/// struct of this name and expects a map of one member holding the text.
-pub(crate) const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+use crate::json_text::{RAW_VALUE_TOKEN, plain_len};
 
 /// serde_json's recursion limit: at most 127 arrays and objects open at
 /// once, which bounds the stack on hostile input.

@@ -8,6 +8,12 @@
 //! over a block compiles to vector compares, so clean blocks cost a few
 //! instructions instead of a table lookup per byte.
 
+/// serde_json's name for its raw JSON text (`RawValue`): it serializes as
+/// a struct of this name with one string field holding the text, and
+/// deserializes from a newtype struct of this name through a map of one
+/// member holding the text. Both directions of this crate honour it.
+pub(crate) const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+
 /// Bytes tested at once.
 const BLOCK: usize = 32;
 

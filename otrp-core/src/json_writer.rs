@@ -14,7 +14,7 @@ use alloc::vec::Vec;
 use serde::ser::{self, Error as _, Serialize};
 use serde_json::Error;
 
-use crate::json_text::plain_len;
+use crate::json_text::{RAW_VALUE_TOKEN, plain_len};
 
 /// `value` as compact JSON, the bytes `serde_json::to_vec` gives.
 pub(crate) fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
@@ -32,10 +32,6 @@ pub(crate) fn extend<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Res
 pub(crate) fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
     String::from_utf8(to_vec(value)?).map_err(|_| Error::custom("JSON output not UTF-8"))
 }
-
-/// serde_json's name for its raw JSON text (`RawValue` serializes as a
-/// struct of this name with one string field holding the text).
-const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 
 /// Appends `s` as a JSON string, escaped as serde_json escapes it.
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {

@@ -177,6 +177,15 @@ pub fn decode_std_public(text: &str, what: &'static str) -> Result<Vec<u8>, Jose
     decode_public(standard(), text, what)
 }
 
+/// Whether a chunk of a text decoded in steps ends with padding while more
+/// text follows. The engine accepts padding at the end of each input it is
+/// given and refuses it anywhere else, so this is the one place padding
+/// could slip through the middle of a text (every chunk but the last is a
+/// multiple of 4 characters, so its trailing bits are checked in full).
+fn padded_early(chunk: &[u8], more_follows: bool) -> bool {
+    more_follows && chunk.last() == Some(&b'=')
+}
+
 /// Input characters decoded per step of [`decode_public`]: a multiple of 4,
 /// and an output buffer (3/4 of it) small enough to be cleared on the
 /// stack without a string instruction.
@@ -199,9 +208,7 @@ fn decode_public(
     let mut buf = [0u8; CHUNK / 4 * 3];
     let mut chunks = text.as_bytes().chunks(CHUNK).peekable();
     while let Some(chunk) = chunks.next() {
-        // The engine accepts padding at the end of each input it is given
-        // (anywhere else it refuses it): only the last chunk may end so.
-        if chunks.peek().is_some() && chunk.last() == Some(&b'=') {
+        if padded_early(chunk, chunks.peek().is_some()) {
             return Err(JoseError::Base64(what));
         }
         let n = engine
@@ -256,9 +263,7 @@ fn decode_in_place(
         let n = (span.end - read).min(IN_PLACE_CHUNK);
         let text = chunk.get_mut(..n).ok_or_else(err)?;
         text.copy_from_slice(buf.get(read..read + n).ok_or_else(err)?);
-        // Only the last chunk may be short or padded: the engine checks
-        // padding and trailing bits at the end of each input it is given.
-        if read + n < span.end && text.contains(&b'=') {
+        if padded_early(text, read + n < span.end) {
             return Err(err());
         }
         let out = buf.get_mut(written..read + n).ok_or_else(err)?;

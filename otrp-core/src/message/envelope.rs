@@ -289,16 +289,10 @@ impl Envelope {
 impl<'a> EnvelopeRef<'a> {
     /// Parses a signed envelope under the limits, borrowing the JWS text
     /// from `bytes`. One pass: the size limit (from the first member name)
-    /// is checked first, then serde_json reads the single member and skips
-    /// over the JWS, whose nesting its own recursion limit bounds.
+    /// is checked first, then the reader takes the single member and skips
+    /// over the JWS, whose nesting its recursion limit bounds.
     pub fn parse_borrowed(bytes: &'a [u8], limits: &Limits) -> Result<Self, MessageError> {
-        check_size(bytes, limits)?;
-        let mut de = crate::json_reader::Reader::new(bytes);
-        let top = (&mut de)
-            .deserialize_any(TopVisitor::<&RawValue>::new(limits))
-            .map_err(|e| json::depth_error(e, limits.max_depth))?;
-        de.end().map_err(json::json_error)?;
-        let (name, jws) = match top {
+        let (name, jws) = match read_top::<&RawValue>(bytes, limits)? {
             Top::One(name, jws) => (name, jws),
             Top::Other(reason) => {
                 return Err(MessageError::Invalid {
@@ -335,16 +329,10 @@ pub(crate) struct SignedJws<'a> {
 /// JWS object (tested on its first byte, since a struct also reads from an
 /// array), and the JWS serialization rules.
 pub(crate) fn parse_signed_jws<'a>(bytes: &'a [u8], limits: &Limits) -> Option<SignedJws<'a>> {
-    check_size(bytes, limits).ok()?;
     if json::first_value_byte(bytes) != Some(b'{') {
         return None;
     }
-    let mut de = crate::json_reader::Reader::new(bytes);
-    let top = (&mut de)
-        .deserialize_any(TopVisitor::<JwsJson<'a>>::new(limits))
-        .ok()?;
-    de.end().ok()?;
-    let Top::One(name, jws) = top else {
+    let Top::One(name, jws) = read_top::<JwsJson<'a>>(bytes, limits).ok()? else {
         return None;
     };
     let (kind, direction) = envelope_kind(name.into_owned(), true).ok()?;
@@ -354,6 +342,22 @@ pub(crate) fn parse_signed_jws<'a>(bytes: &'a [u8], limits: &Limits) -> Option<S
         direction,
         jws,
     })
+}
+
+/// The top level of an envelope, its member read as `T`, under the limits:
+/// the size first (from the first member name), then one pass in which the
+/// depth is bounded as it goes.
+fn read_top<'a, T: Deserialize<'a>>(
+    bytes: &'a [u8],
+    limits: &Limits,
+) -> Result<Top<'a, T>, MessageError> {
+    check_size(bytes, limits)?;
+    let mut de = crate::json_reader::Reader::new(bytes);
+    let top = (&mut de)
+        .deserialize_any(TopVisitor::<T>::new(limits))
+        .map_err(|e| json::depth_error(e, limits.max_depth))?;
+    de.end().map_err(json::json_error)?;
+    Ok(top)
 }
 
 /// The kind named by an envelope member whose value is (or is not) an

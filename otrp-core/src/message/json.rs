@@ -2,6 +2,7 @@
 //! member paths for error messages, and [`Obj`], which takes members out of
 //! an object so that whatever is left over is an undefined member.
 
+use alloc::borrow::Cow;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -291,11 +292,19 @@ pub(crate) fn single_member(value: Value, what: &str) -> Result<(String, Value),
 /// when the bytes do not start that way; the parse reports why.
 pub(crate) fn first_key(bytes: &[u8]) -> Option<String> {
     let (raw, _) = first_key_raw(bytes)?;
-    let body = raw.get(1..raw.len() - 1)?;
+    key_text(raw).map(Cow::into_owned)
+}
+
+/// A member name's text from its raw JSON string (quotes included):
+/// borrowed when it holds no escape, else unescaped by the reader.
+pub(crate) fn key_text(raw: &[u8]) -> Option<Cow<'_, str>> {
+    let body = raw.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
     if body.contains(&b'\\') {
-        return crate::json_reader::from_slice::<String>(raw).ok();
+        return crate::json_reader::from_slice::<String>(raw)
+            .ok()
+            .map(Cow::Owned);
     }
-    core::str::from_utf8(body).ok().map(String::from)
+    core::str::from_utf8(body).ok().map(Cow::Borrowed)
 }
 
 /// The first byte of the first member's value (after the name, white space,

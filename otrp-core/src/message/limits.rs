@@ -108,13 +108,7 @@ fn end_span(bytes: &[u8], start: Option<usize>, end: usize) -> Option<Range<usiz
 }
 
 fn key_equals(raw_with_quotes: &[u8], name: &str) -> bool {
-    if !raw_with_quotes.contains(&b'\\') {
-        return raw_with_quotes.get(1..raw_with_quotes.len().saturating_sub(1))
-            == Some(name.as_bytes());
-    }
-    crate::json_reader::from_slice::<alloc::string::String>(raw_with_quotes)
-        .map(|k| k == name)
-        .unwrap_or(false)
+    super::json::key_text(raw_with_quotes).is_some_and(|key| key == name)
 }
 
 #[cfg(test)]
