@@ -14,7 +14,7 @@ use std::time::Duration;
 use otrp_core::message::{
     Base64Bytes, ErrorCode, MessageKind, SdChanges, TaIv, TaQuery, TbsMessage, UpdateEncryptedTa,
 };
-use otrp_core::pki::UnixTime;
+use otrp_core::pki::{TrustAnchors, UnixTime};
 use otrp_core::tee::Tee;
 use otrp_soft_tee::SoftTeeOptions;
 use otrp_test_pki::{Cert, CertSpec, Key, KeyType, OcspResponseBuilder, OcspStatus, Profile};
@@ -350,6 +350,60 @@ fn a_new_certificate_needs_its_revocation_status_then_keeps_the_sds() {
     assert_eq!(sds.len(), 1);
     let req = renewed.delete_ta("sd1", "ta1");
     renewed.send(&mut tee, &req).pass();
+}
+
+// ---- a cached signer: bytes checked once, time and anchors every time ----
+
+#[test]
+fn a_cached_signer_chain_is_validated_again_at_each_request() {
+    let kind = Kind::Ec;
+    let dir = TempDir::new("cached-signer");
+    let mut tee = open_tee(kind, dir.path());
+    // test-pki's "tam-expired" is valid from 2020-01-01 to 2025-01-01; its
+    // OCSP status, fetched in June 2024, is good until July 2025.
+    let june_2024 = 1_717_200_000;
+    let march_2025 = 1_740_800_000;
+    let mut tam = Tam::named(kind, "tam-expired", "tam-good-by-ca.der");
+    let leaf = fixture(kind, "tam-expired.der");
+    tam.ocsp = vec![
+        OcspResponseBuilder::new(&leaf, &tam_root(kind), at(june_2024 - 60))
+            .next_update(Some(at(june_2024 + 400 * 86_400)))
+            .build()
+            .unwrap(),
+    ];
+    let req = tam.gds();
+    tam.read(&tee.handle(&req, at(june_2024)).unwrap()).pass();
+    // The TEE cached the signer: requests omit x5c from now on.
+    tam.send_x5c = false;
+    // Authenticated: the unknown SD is the refusal.
+    let req = tam.delete_sd("sd1", None);
+    tam.read(&tee.handle(&req, at(june_2024 + 60)).unwrap())
+        .fails_with(ErrorCode::SdNotFound);
+    // After the certificate's notAfter, with its status still good, the
+    // same request is refused as untrusted: the cached chain's validity
+    // period is checked at every request.
+    let req = tam.delete_sd("sd1", None);
+    tam.read(&tee.handle(&req, at(march_2025)).unwrap())
+        .fails_with(ErrorCode::TamNotTrusted);
+
+    let (dir, tee, mut tam) = setup(kind);
+    tam.send_x5c = false;
+    // A TEE whose TAM anchors no longer hold the TAM's root refuses the
+    // cached signer as untrusted.
+    drop(tee);
+    let other = Kind::Rsa;
+    let anchors =
+        TrustAnchors::from_certificates([fixture(other, "tam-root.der").as_slice()]).unwrap();
+    let config = otrp_core::tee::TeeConfig::new(TEE_NAME, anchors);
+    let mut tee = open_tee_with(kind, dir.path(), config, SoftTeeOptions::default());
+    let req = tam.delete_ta("sd1", "ta1");
+    tam.send(&mut tee, &req)
+        .fails_with(ErrorCode::TamNotTrusted);
+    // With its anchors back, the cached signer is accepted now.
+    drop(tee);
+    let mut tee = open_tee(kind, dir.path());
+    let req = tam.delete_ta("sd1", "ta1");
+    tam.send(&mut tee, &req).pass();
 }
 
 // ---- issue 14 item 2: OCSP freshness is monotonic ----

@@ -10,7 +10,7 @@ use const_oid::db::rfc5912::{
     SECP_384_R_1,
 };
 use der::asn1::{AnyRef, UintRef};
-use der::{Decode, Encode, Reader, SliceReader};
+use der::{Decode, Encode, Reader, SliceReader, Tag};
 use rustls_pki_types::{SignatureVerificationAlgorithm, UnixTime};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::Certificate;
@@ -34,6 +34,61 @@ pub(crate) fn parse(der: &[u8]) -> Result<Certificate, CertError> {
 /// certificate is only parsed here; validate it first.
 pub fn spki_of_certificate(der: &[u8]) -> Result<Vec<u8>, CertError> {
     spki_der(&parse(der)?)
+}
+
+/// The spans of a DER certificate that a chain read back from sealed state
+/// needs (RFC 5280 4.1): its subject name and SubjectPublicKeyInfo, each
+/// with its tag and length, sliced from `der`. The fields before them are
+/// stepped over, not decoded, and nothing after them is read: this is no
+/// check of the certificate, which must have validated before.
+pub(crate) struct CertSpans<'a> {
+    /// The `subject` Name.
+    pub(crate) subject: &'a [u8],
+    /// The `subjectPublicKeyInfo`.
+    pub(crate) spki: &'a [u8],
+}
+
+impl<'a> CertSpans<'a> {
+    /// The spans of `der` (see [`CertSpans`]).
+    pub(crate) fn of(der: &'a [u8]) -> Result<Self, CertError> {
+        let spans = Self::walk(der).map_err(|_| CertError::Malformed)?;
+        let sequence = u8::from(Tag::Sequence);
+        if spans.subject.first() != Some(&sequence) || spans.spki.first() != Some(&sequence) {
+            return Err(CertError::Malformed);
+        }
+        Ok(spans)
+    }
+
+    fn walk(der: &'a [u8]) -> der::Result<Self> {
+        let certificate = sequence_content(der)?;
+        let tbs = sequence_content(SliceReader::new(certificate)?.tlv_bytes()?)?;
+        let mut fields = SliceReader::new(tbs)?;
+        if fields.peek_tag()? == VERSION_TAG {
+            fields.tlv_bytes()?;
+        }
+        // serialNumber, signature, issuer, validity.
+        for _ in 0..4 {
+            fields.tlv_bytes()?;
+        }
+        let subject = fields.tlv_bytes()?;
+        let spki = fields.tlv_bytes()?;
+        Ok(Self { subject, spki })
+    }
+}
+
+/// `version [0] EXPLICIT`, the optional first field of a TBSCertificate.
+const VERSION_TAG: Tag = Tag::ContextSpecific {
+    constructed: true,
+    number: der::TagNumber::N0,
+};
+
+/// The content of the SEQUENCE that is all of `der`.
+fn sequence_content(der: &[u8]) -> der::Result<&[u8]> {
+    let mut reader = SliceReader::new(der)?;
+    let header = der::Header::decode(&mut reader)?;
+    header.tag.assert_eq(Tag::Sequence)?;
+    let content = reader.read_slice(header.length)?;
+    reader.finish(content)
 }
 
 /// [`spki_of_certificate`] of a parsed certificate.
@@ -332,6 +387,42 @@ mod tests {
         };
         assert_eq!(ec.curve(), Curve::P256);
         assert_eq!(ec.to_sec1_uncompressed(), &spki[spki.len() - 65..]);
+    }
+
+    #[test]
+    fn spans_are_the_subject_and_key_of_the_decoded_certificate() {
+        let ec_root: &[u8] = include_bytes!("../../../test-pki/ec/tam-root.der");
+        let rsa_tee: &[u8] = include_bytes!("../../../test-pki/rsa/tee.der");
+        for der in [RSA_CERT, EC_CERT, ec_root, rsa_tee] {
+            let spans = CertSpans::of(der).unwrap();
+            let cert = parse(der).unwrap();
+            assert_eq!(
+                spans.subject,
+                cert.tbs_certificate.subject.to_der().unwrap()
+            );
+            assert_eq!(spans.spki, spki_der(&cert).unwrap());
+        }
+    }
+
+    #[test]
+    fn spans_of_a_cut_padded_or_altered_certificate_never_panic() {
+        for len in 0..EC_CERT.len() {
+            assert!(CertSpans::of(&EC_CERT[..len]).is_err(), "cut at {len}");
+        }
+        let mut padded = EC_CERT.to_vec();
+        padded.push(0);
+        assert!(CertSpans::of(&padded).is_err());
+        // Every byte replaced by a few values: an error or spans inside the
+        // input, never a panic.
+        for i in 0..EC_CERT.len() {
+            for b in [0x00, 0x30, 0x7f, 0x80, 0x81, 0xa0, 0xff] {
+                let mut altered = EC_CERT.to_vec();
+                altered[i] = b;
+                if let Ok(spans) = CertSpans::of(&altered) {
+                    assert!(spans.subject.len() + spans.spki.len() < altered.len());
+                }
+            }
+        }
     }
 
     #[test]

@@ -165,25 +165,9 @@ pub fn check_offered_chain(certs: &[&[u8]]) -> Result<(), CertError> {
 /// [`check_offered_chain`], each certificate parsed once: validation, the
 /// signer's key and its tamid read the parsed form instead of parsing the
 /// same bytes again.
-pub(crate) struct ParsedChain(Vec<Certificate>, DerChecked);
-
-/// Whether the certificates of a [`ParsedChain`] are already known to be
-/// strict DER.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum DerChecked {
-    No,
-    Yes,
-}
+pub(crate) struct ParsedChain(Vec<Certificate>);
 
 impl ParsedChain {
-    /// A chain read back from state sealed by this TEE that only holds
-    /// chains which passed validation, strict DER included: validating it
-    /// again skips that check (a re-encoding of every certificate).
-    pub(crate) fn der_already_checked(mut self) -> Self {
-        self.1 = DerChecked::Yes;
-        self
-    }
-
     /// Checks and parses `certs` (see [`check_offered_chain`]).
     pub(crate) fn parse(certs: &[&[u8]]) -> Result<Self, CertError> {
         if certs.len() > MAX_CHAIN_CERTS {
@@ -198,7 +182,7 @@ impl ParsedChain {
             }
             parsed.push(cert);
         }
-        Ok(ParsedChain(parsed, DerChecked::No))
+        Ok(ParsedChain(parsed))
     }
 
     /// The first certificate (the signer's or the device's), parsed.
@@ -264,26 +248,45 @@ pub(crate) fn validate_offered(
     now: UnixTime,
 ) -> Result<ValidatedChain, PkiError> {
     let fail = |e| PkiError::cert(role, e);
-    let (Some((&end_entity, intermediates)), Some(leaf)) = (offered.split_first(), parsed.leaf())
-    else {
-        return Err(fail(CertError::Missing));
-    };
-    if end_entity.is_empty() || offered.len() != parsed.0.len() {
+    if offered.len() != parsed.0.len() {
         return Err(fail(CertError::Missing));
     }
     // The profile requires DER (RFC 5280 4.1); BER is refused.
-    if parsed.1 == DerChecked::No {
-        for (der, cert) in offered.iter().zip(&parsed.0) {
-            super::der_strict::check_parsed_certificate_der(cert, der).map_err(fail)?;
-        }
+    for (der, cert) in offered.iter().zip(&parsed.0) {
+        super::der_strict::check_parsed_certificate_der(cert, der).map_err(fail)?;
+    }
+    verify_path(provider, role, policy, anchors, offered, now, Some(parsed))
+}
+
+/// Builds and verifies the path of `offered` (end entity first) with
+/// webpki at `now`. With `parsed`, the checks that read the parsed
+/// certificates run too: the intermediates' keys before the path (a weak
+/// key is named as such rather than surfacing as a bad signature), the
+/// end entity's key and key usage after it. Without, they passed when the
+/// chain was cached (see [`validate_cached_tam_chain`]).
+fn verify_path(
+    provider: &Provider,
+    role: Role,
+    policy: &CertPolicy,
+    anchors: &TrustAnchors,
+    offered: &[&[u8]],
+    now: UnixTime,
+    parsed: Option<&ParsedChain>,
+) -> Result<ValidatedChain, PkiError> {
+    let fail = |e| PkiError::cert(role, e);
+    let Some((&end_entity, intermediates)) = offered.split_first() else {
+        return Err(fail(CertError::Missing));
+    };
+    if end_entity.is_empty() {
+        return Err(fail(CertError::Missing));
     }
     let ee_der = CertificateDer::from(end_entity);
     let ee =
         webpki::EndEntityCert::try_from(&ee_der).map_err(|e| fail(CertError::from_webpki(&e)))?;
-    // Weak or exotic keys among the offered intermediates are named as such
-    // rather than surfacing as a bad signature further down.
-    for cert in parsed.0.iter().skip(1) {
-        cert::check_key(&cert.tbs_certificate.subject_public_key_info).map_err(fail)?;
+    if let Some(parsed) = parsed {
+        for cert in parsed.0.iter().skip(1) {
+            cert::check_key(&cert.tbs_certificate.subject_public_key_info).map_err(fail)?;
+        }
     }
     let inter: Vec<CertificateDer<'_>> = intermediates
         .iter()
@@ -305,8 +308,11 @@ pub(crate) fn validate_offered(
         )
         .map_err(|e| fail(CertError::from_webpki(&e)))?;
 
-    cert::check_key(&leaf.tbs_certificate.subject_public_key_info).map_err(fail)?;
-    cert::check_digital_signature(leaf).map_err(fail)?;
+    if let Some(parsed) = parsed {
+        let leaf = parsed.leaf().ok_or(fail(CertError::Missing))?;
+        cert::check_key(&leaf.tbs_certificate.subject_public_key_info).map_err(fail)?;
+        cert::check_digital_signature(leaf).map_err(fail)?;
+    }
 
     let mut certs = Vec::with_capacity(1 + intermediates.len());
     certs.push(CertificateDer::from(end_entity.to_vec()));
@@ -322,6 +328,53 @@ pub(crate) fn validate_offered(
         certs,
         anchor,
     })
+}
+
+/// The DER SubjectPublicKeyInfo of the first certificate of a TAM chain
+/// read back from the TEE's sealed signer cache, after the offered-chain
+/// bound of [`check_offered_chain`]: a state written before the bound may
+/// hold a chain that fails it. Subjects are compared as DER, which the
+/// chain was when it was cached; nothing else of it is decoded.
+pub(crate) fn cached_chain_leaf_spki<'a>(certs: &[&'a [u8]]) -> Result<&'a [u8], CertError> {
+    if certs.len() > MAX_CHAIN_CERTS {
+        return Err(CertError::TooManyCertificates);
+    }
+    let mut subjects: [&[u8]; MAX_CHAIN_CERTS] = [&[]; MAX_CHAIN_CERTS];
+    let mut leaf_spki = None;
+    for (seen, der) in certs.iter().enumerate() {
+        let spans = cert::CertSpans::of(der)?;
+        if subjects.iter().take(seen).any(|s| *s == spans.subject) {
+            return Err(CertError::DuplicateCertificate);
+        }
+        if let Some(slot) = subjects.get_mut(seen) {
+            *slot = spans.subject;
+        }
+        leaf_spki.get_or_insert(spans.spki);
+    }
+    leaf_spki.ok_or(CertError::Missing)
+}
+
+/// Validates a TAM chain read back from the TEE's sealed signer cache at
+/// `now`. When it was cached it passed [`validate_tam_chain`], and with it
+/// every check that depends on its bytes alone (strict DER, key strength,
+/// key usage, the tamid); what depends on the time and the trust anchors
+/// (validity periods, the path to a current anchor, its signatures) is
+/// verified again. Bound it first with [`cached_chain_leaf_spki`].
+pub(crate) fn validate_cached_tam_chain(
+    provider: &Provider,
+    anchors: &TrustAnchors,
+    x5c: &[&[u8]],
+    now: UnixTime,
+) -> Result<ValidatedChain, PkiError> {
+    verify_path(
+        provider,
+        Role::Tam,
+        &CertPolicy::for_role(Role::Tam),
+        anchors,
+        x5c,
+        now,
+        None,
+    )
 }
 
 /// A TAM certificate chain that validated, with its tamid (5.4).

@@ -20,7 +20,11 @@ mod error;
 mod id;
 mod ocsp;
 
-pub(crate) use chain::{ParsedChain, validate_offered_tam_chain, validate_offered_tee_chain};
+pub(crate) use cert::CertSpans;
+pub(crate) use chain::{
+    ParsedChain, cached_chain_leaf_spki, validate_cached_tam_chain, validate_offered_tam_chain,
+    validate_offered_tee_chain,
+};
 
 pub use cert::{MIN_RSA_BITS, public_key_from_spki_der, spki_of_certificate};
 pub use chain::{

@@ -22,8 +22,9 @@ use crate::message::{
     UpdateSdResponseContent, UpdateSdTbsResponse, UpdateTaTbsResponse, parse_request, sha256,
 };
 use crate::pki::{
-    CertError, OcspPolicy, ParsedChain, PkiError, Role, TrustAnchors, UnixTime, ValidatedChain,
-    check_revocation_in, spki_of_certificate, validate_offered_tam_chain,
+    CertError, CertSpans, OcspPolicy, ParsedChain, PkiError, Role, TrustAnchors, UnixTime,
+    ValidatedChain, cached_chain_leaf_spki, check_revocation_in, validate_cached_tam_chain,
+    validate_offered_tam_chain,
 };
 
 /// How many `dsihash` values of one unchanged view are remembered per TAM.
@@ -338,15 +339,12 @@ impl Tee {
             ));
         }
         let x5c = sig.x5c().map_err(|e| jose_refusal(&e))?;
-        let parse_x5c = |chain: &[Vec<u8>]| {
-            let refs: Vec<&[u8]> = chain.iter().map(Vec::as_slice).collect();
-            ParsedChain::parse(&refs)
-        };
-        // Each certificate is parsed once; the chain's validation below
-        // reads the parsed form.
-        let (payload, key, chain, parsed) = match x5c {
+        match x5c {
             Some(chain) => {
-                let parsed = parse_x5c(&chain)
+                // Each certificate is parsed once; the chain's validation
+                // below reads the parsed form.
+                let refs: Vec<&[u8]> = chain.iter().map(Vec::as_slice).collect();
+                let parsed = ParsedChain::parse(&refs)
                     .map_err(|_| Refusal::new(ErrorCode::RequestInvalid, "x5c"))?;
                 if parsed.leaf().is_none() {
                     return Err(Refusal::new(ErrorCode::RequestInvalid, "empty x5c"));
@@ -355,60 +353,77 @@ impl Tee {
                 let payload = jws
                     .verify(&self.provider, &key, &[alg])
                     .map_err(|e| jose_refusal(&e))?;
-                (payload, key, chain, parsed)
+                let tam = validate_offered_tam_chain(
+                    &self.provider,
+                    &self.config.tam_anchors,
+                    &refs,
+                    &parsed,
+                    now,
+                )
+                .map_err(|e| pki_refusal(&e))?;
+                let tamid = tam.tamid.as_str().to_string();
+                Ok((
+                    payload,
+                    Signer {
+                        tamid,
+                        key,
+                        chain: tam.chain,
+                        x5c: chain,
+                    },
+                ))
             }
-            None => {
-                let (payload, key, chain, parsed) = self
-                    .state
-                    .signers
-                    .iter()
-                    .rev()
-                    .find_map(|rec| {
-                        let chain: Vec<Vec<u8>> = rec.x5c.iter().map(|c| c.0.clone()).collect();
-                        // The chain is parsed once, for the key and the
-                        // validation below; one that does not parse still
-                        // has its leaf's key tried, to be refused below.
-                        let parsed = parse_x5c(&chain);
-                        let spki = match &parsed {
-                            Ok(parsed) => parsed.leaf_spki(),
-                            Err(_) => spki_of_certificate(chain.first()?),
-                        };
-                        let key = self.leaf_key(spki).ok()?;
-                        let payload = jws.verify(&self.provider, &key, &[alg]).ok()?;
-                        Some((payload, key, chain, parsed))
-                    })
-                    .ok_or(Refusal::new(
-                        ErrorCode::TamNotTrusted,
-                        "no x5c and no cached TAM signer verifies the signature",
-                    ))?;
-                // A cached chain that no longer passes the bound (a state
-                // written before it) is a TAM to re-establish, as when its
-                // validation fails: ERR_TAM_NOT_TRUSTED makes it resend x5c.
-                // One that does was strict DER when it was cached (a
-                // GetDeviceState validated it) and is read back from sealed
-                // state: that check is not repeated.
-                let parsed = parsed
-                    .map_err(|e| pki_refusal(&PkiError::cert(Role::Tam, e)))?
-                    .der_already_checked();
-                (payload, key, chain, parsed)
-            }
-        };
-        let refs: Vec<&[u8]> = chain.iter().map(Vec::as_slice).collect();
-        let tam = validate_offered_tam_chain(
-            &self.provider,
-            &self.config.tam_anchors,
-            &refs,
-            &parsed,
-            now,
-        )
-        .map_err(|e| pki_refusal(&e))?;
+            None => self.verify_with_cached_signer(jws, alg, now),
+        }
+    }
+
+    /// [`Self::verify_request`] of a request without `x5c`: the cached
+    /// signers are tried, newest first. A cached chain validated when it was
+    /// cached; per request it is bounded again and its path verified at
+    /// `now` (see [`validate_cached_tam_chain`]), its certificates are not
+    /// decoded again.
+    fn verify_with_cached_signer(
+        &self,
+        jws: &JwsRef<'_>,
+        alg: JwsAlg,
+        now: UnixTime,
+    ) -> Result<(Vec<u8>, Signer), Refusal> {
+        let (payload, key, rec, bound) = self
+            .state
+            .signers
+            .iter()
+            .rev()
+            .find_map(|rec| {
+                let refs: Vec<&[u8]> = rec.x5c.iter().map(|c| c.0.as_slice()).collect();
+                // A chain over the bound still has its leaf's key tried,
+                // to be refused below.
+                let bound = cached_chain_leaf_spki(&refs);
+                let spki = match bound {
+                    Ok(spki) => Ok(spki),
+                    Err(_) => CertSpans::of(refs.first()?).map(|s| s.spki),
+                };
+                let key = self.leaf_key(spki.map(<[u8]>::to_vec)).ok()?;
+                let payload = jws.verify(&self.provider, &key, &[alg]).ok()?;
+                Some((payload, key, rec, bound.map(drop)))
+            })
+            .ok_or(Refusal::new(
+                ErrorCode::TamNotTrusted,
+                "no x5c and no cached TAM signer verifies the signature",
+            ))?;
+        // A cached chain that no longer passes the bound (a state written
+        // before it) is a TAM to re-establish, as when its validation
+        // fails: ERR_TAM_NOT_TRUSTED makes it resend x5c.
+        bound.map_err(|e| pki_refusal(&PkiError::cert(Role::Tam, e)))?;
+        let refs: Vec<&[u8]> = rec.x5c.iter().map(|c| c.0.as_slice()).collect();
+        let chain = validate_cached_tam_chain(&self.provider, &self.config.tam_anchors, &refs, now)
+            .map_err(|e| pki_refusal(&e))?;
+        let x5c = rec.x5c.iter().map(|c| c.0.clone()).collect();
         Ok((
             payload,
             Signer {
-                tamid: tam.tamid.as_str().to_string(),
+                tamid: rec.tamid.clone(),
                 key,
-                chain: tam.chain,
-                x5c: chain,
+                chain,
+                x5c,
             },
         ))
     }

@@ -42,7 +42,9 @@
 //!   state); SD/TA requests carry no `ocspdat` and are accepted only from a
 //!   certificate whose established status is good and fresh.
 //! - A request without `x5c` is verified with the cached signers (7.4.1);
-//!   none verifying is `ERR_TAM_NOT_TRUSTED`. `x5c` holds at most
+//!   none verifying is `ERR_TAM_NOT_TRUSTED`. A cached chain passed every
+//!   check of its bytes when it was cached; at each request its path is
+//!   verified again at the request's time against the current anchors. `x5c` holds at most
 //!   [`crate::pki::MAX_CHAIN_CERTS`] certificates and the signature is
 //!   verified before any chain is built.
 //! - Refusals after the content was decrypted are answered inside the
