@@ -36,12 +36,17 @@ pub fn spki_of_certificate(der: &[u8]) -> Result<Vec<u8>, CertError> {
     spki_der(&parse(der)?)
 }
 
-/// The spans of a DER certificate that a chain read back from sealed state
-/// needs (RFC 5280 4.1): its subject name and SubjectPublicKeyInfo, each
-/// with its tag and length, sliced from `der`. The fields before them are
-/// stepped over, not decoded, and nothing after them is read: this is no
-/// check of the certificate, which must have validated before.
+/// The spans of a DER certificate that the checks of an already validated
+/// chain read (RFC 5280 4.1), each with its tag and length, sliced from
+/// `der`: a cached chain's bound, and OCSP's CertID and signer. The fields
+/// between them are stepped over, not decoded, and the extensions are not
+/// read: this is no check of the certificate, which must have validated
+/// before.
 pub(crate) struct CertSpans<'a> {
+    /// The `serialNumber` INTEGER.
+    pub(crate) serial: &'a [u8],
+    /// The `issuer` Name.
+    pub(crate) issuer: &'a [u8],
     /// The `subject` Name.
     pub(crate) subject: &'a [u8],
     /// The `subjectPublicKeyInfo`.
@@ -53,7 +58,11 @@ impl<'a> CertSpans<'a> {
     pub(crate) fn of(der: &'a [u8]) -> Result<Self, CertError> {
         let spans = Self::walk(der).map_err(|_| CertError::Malformed)?;
         let sequence = u8::from(Tag::Sequence);
-        if spans.subject.first() != Some(&sequence) || spans.spki.first() != Some(&sequence) {
+        let tags_ok = spans.serial.first() == Some(&u8::from(Tag::Integer))
+            && [spans.issuer, spans.subject, spans.spki]
+                .iter()
+                .all(|span| span.first() == Some(&sequence));
+        if !tags_ok {
             return Err(CertError::Malformed);
         }
         Ok(spans)
@@ -66,13 +75,47 @@ impl<'a> CertSpans<'a> {
         if fields.peek_tag()? == VERSION_TAG {
             fields.tlv_bytes()?;
         }
-        // serialNumber, signature, issuer, validity.
-        for _ in 0..4 {
-            fields.tlv_bytes()?;
-        }
+        let serial = fields.tlv_bytes()?;
+        let _signature = fields.tlv_bytes()?;
+        let issuer = fields.tlv_bytes()?;
+        let _validity = fields.tlv_bytes()?;
         let subject = fields.tlv_bytes()?;
         let spki = fields.tlv_bytes()?;
-        Ok(Self { subject, spki })
+        Ok(Self {
+            serial,
+            issuer,
+            subject,
+            spki,
+        })
+    }
+
+    /// The content octets of `serialNumber`, as a CertID carries them.
+    pub(crate) fn serial_content(&self) -> Result<&'a [u8], CertError> {
+        der::asn1::IntRef::from_der(self.serial)
+            .map(|i| i.as_bytes())
+            .map_err(|_| CertError::Malformed)
+    }
+}
+
+/// A DER SubjectPublicKeyInfo as webpki's algorithms compare and take it:
+/// the contents of its AlgorithmIdentifier and its key bits.
+pub(crate) struct SpkiParts<'a> {
+    /// The AlgorithmIdentifier without its SEQUENCE tag and length.
+    pub(crate) alg: &'a [u8],
+    /// The `subjectPublicKey` BIT STRING.
+    pub(crate) key: der::asn1::BitStringRef<'a>,
+}
+
+impl<'a> SpkiParts<'a> {
+    /// The parts of the DER SubjectPublicKeyInfo `spki`.
+    pub(crate) fn of(spki: &'a [u8]) -> Result<Self, CertError> {
+        let walk = || -> der::Result<Self> {
+            let mut reader = SliceReader::new(sequence_content(spki)?)?;
+            let alg = sequence_content(reader.tlv_bytes()?)?;
+            let key = der::asn1::BitStringRef::decode(&mut reader)?;
+            reader.finish(Self { alg, key })
+        };
+        walk().map_err(|_| CertError::Malformed)
     }
 }
 
@@ -249,18 +292,14 @@ pub(crate) fn check_own_signature(
     if tbs.issuer == tbs.subject {
         let raw = raw_first_element(der).ok_or(CertError::Malformed)?;
         let signature = cert.signature.as_bytes().ok_or(CertError::Malformed)?;
-        return verify_signature(
-            algs,
-            &tbs.subject_public_key_info,
-            &cert.signature_algorithm,
-            raw,
-            signature,
-        )
-        .map_err(|e| match e {
-            SigError::UnsupportedAlgorithm => CertError::UnsupportedSignatureAlgorithm,
-            SigError::KeyMismatch => CertError::SignatureAlgorithmKeyMismatch,
-            SigError::Bad => CertError::BadSignature,
-        });
+        let spki = SpkiParts::of(CertSpans::of(der)?.spki)?;
+        return verify_signature(algs, &spki, &cert.signature_algorithm, raw, signature).map_err(
+            |e| match e {
+                SigError::UnsupportedAlgorithm => CertError::UnsupportedSignatureAlgorithm,
+                SigError::KeyMismatch => CertError::SignatureAlgorithmKeyMismatch,
+                SigError::Bad => CertError::BadSignature,
+            },
+        );
     }
     let sig_id = alg_id_contents(&cert.signature_algorithm)
         .ok_or(CertError::UnsupportedSignatureAlgorithm)?;
@@ -298,21 +337,20 @@ pub(crate) enum SigError {
 /// algorithm identifiers must match byte for byte).
 pub(crate) fn verify_signature(
     algs: &[&dyn SignatureVerificationAlgorithm],
-    spki: &SubjectPublicKeyInfoOwned,
+    spki: &SpkiParts<'_>,
     alg: &AlgorithmIdentifierOwned,
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), SigError> {
     let sig_id = alg_id_contents(alg).ok_or(SigError::UnsupportedAlgorithm)?;
-    let key_id = alg_id_contents(&spki.algorithm).ok_or(SigError::KeyMismatch)?;
-    let key = spki.subject_public_key.as_bytes().ok_or(SigError::Bad)?;
+    let key = spki.key.as_bytes().ok_or(SigError::Bad)?;
     let mut found_sig = false;
     for a in algs {
         if a.signature_alg_id().as_ref() != sig_id.as_slice() {
             continue;
         }
         found_sig = true;
-        if a.public_key_alg_id().as_ref() != key_id.as_slice() {
+        if a.public_key_alg_id().as_ref() != spki.alg {
             continue;
         }
         return a

@@ -6,8 +6,6 @@
 //! only if it, and each extension value we know, re-encodes to the very same
 //! bytes (issue 14).
 
-use alloc::vec::Vec;
-
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5280::{
     ID_CE_AUTHORITY_KEY_IDENTIFIER, ID_CE_BASIC_CONSTRAINTS, ID_CE_EXT_KEY_USAGE, ID_CE_KEY_USAGE,
@@ -25,12 +23,32 @@ use x509_ocsp::{BasicOcspResponse, OcspResponse};
 
 use super::{CertError, OcspError};
 
+/// A [`der::Writer`] that compares what is written with the bytes left of
+/// those it was made from instead of keeping it: a re-encoding check
+/// allocates and copies nothing, and stops at the first difference.
+struct Compare<'a>(&'a [u8]);
+
+impl der::Writer for Compare<'_> {
+    fn write(&mut self, slice: &[u8]) -> der::Result<()> {
+        match self.0.split_at_checked(slice.len()) {
+            Some((head, rest)) if head == slice => {
+                self.0 = rest;
+                Ok(())
+            }
+            _ => Err(der::ErrorKind::Failed.into()),
+        }
+    }
+}
+
+/// Whether `value` encodes to exactly `der`.
+fn encodes_to<T: Encode>(value: &T, der: &[u8]) -> bool {
+    let mut rest = Compare(der);
+    value.encode(&mut rest).is_ok() && rest.0.is_empty()
+}
+
 /// Whether `T` decodes from `der` and encodes back to exactly `der`.
 fn reencodes<T: for<'a> Decode<'a> + Encode>(der: &[u8]) -> bool {
-    T::from_der(der)
-        .ok()
-        .and_then(|v| v.to_der().ok())
-        .is_some_and(|again: Vec<u8>| again == der)
+    T::from_der(der).is_ok_and(|v| encodes_to(&v, der))
 }
 
 /// A check that bytes are the DER of one ASN.1 type.
@@ -61,7 +79,7 @@ fn extension_is_der(ext: &Extension) -> bool {
 
 /// Whether `cert`, parsed from `der`, is DER down to its known extensions.
 fn parsed_certificate_is_der(cert: &Certificate, der: &[u8]) -> bool {
-    cert.to_der().is_ok_and(|again| again == der) && extensions_are_der(cert)
+    encodes_to(cert, der) && extensions_are_der(cert)
 }
 
 /// Whether every extension value of `cert` that we know is DER.
@@ -106,14 +124,14 @@ pub(crate) fn parse_ocsp_response_der(
 ) -> Result<(OcspResponse, Option<BasicOcspResponse>), OcspError> {
     let ok = (|| {
         let response = OcspResponse::from_der(der).ok()?;
-        if response.to_der().ok()? != der {
+        if !encodes_to(&response, der) {
             return None;
         }
         let basic = match &response.response_bytes {
             Some(bytes) if bytes.response_type == ID_PKIX_OCSP_BASIC => {
                 let basic_der = bytes.response.as_bytes();
                 let basic = BasicOcspResponse::from_der(basic_der).ok()?;
-                if basic.to_der().ok()? != basic_der {
+                if !encodes_to(&basic, basic_der) {
                     return None;
                 }
                 // The basic response re-encodes identically, so each

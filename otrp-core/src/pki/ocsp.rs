@@ -11,10 +11,9 @@ use const_oid::db::rfc6960::ID_PKIX_OCSP_BASIC;
 use der::Encode;
 use rustls_pki_types::{CertificateDer, UnixTime};
 use serde::{Deserialize, Serialize};
-use x509_cert::Certificate;
 use x509_ocsp::{BasicOcspResponse, CertStatus, OcspResponseStatus, ResponderId};
 
-use super::cert::{self, SigError};
+use super::cert::{self, CertSpans, SigError, SpkiParts};
 use super::{CertError, OcspError, PkiError, ValidatedChain};
 use crate::crypto::{HashAlg, Provider};
 
@@ -115,10 +114,14 @@ pub fn read_ocsp_response(
     now: UnixTime,
     policy: &OcspPolicy,
 ) -> Result<OcspAnswer, OcspError> {
-    let cert = cert::parse(cert_der).map_err(|_| OcspError::Malformed)?;
-    let issuer = cert::parse(issuer_der).map_err(|_| OcspError::Malformed)?;
+    // Both must be X.509; what the response is matched against is read
+    // from their DER spans.
+    for der in [cert_der, issuer_der] {
+        cert::parse(der).map_err(|_| OcspError::Malformed)?;
+    }
+    let pair = cert_and_issuer(cert_der, issuer_der)?;
     let response = ParsedOcsp::parse(response_der)?;
-    read_parsed(provider, &cert, &issuer, issuer_der, &response, now, policy)
+    read_parsed(provider, &pair, issuer_der, &response, now, policy)
 }
 
 /// A basic OCSP response in DER, parsed once (step 1 of
@@ -147,11 +150,35 @@ impl ParsedOcsp {
     }
 }
 
-/// [`read_ocsp_response`] of a parsed certificate, issuer and response.
+/// What an OCSP response is matched and verified against: a certificate's
+/// spans, and its issuer's spans and key.
+struct CertAndIssuer<'a> {
+    cert: CertSpans<'a>,
+    issuer: CertSpans<'a>,
+    issuer_key: SpkiParts<'a>,
+}
+
+/// The [`CertAndIssuer`] of two DER certificates of a validated chain.
+fn cert_and_issuer<'a>(
+    cert_der: &'a [u8],
+    issuer_der: &'a [u8],
+) -> Result<CertAndIssuer<'a>, OcspError> {
+    let spans = || -> Result<_, CertError> {
+        let issuer = CertSpans::of(issuer_der)?;
+        Ok(CertAndIssuer {
+            cert: CertSpans::of(cert_der)?,
+            issuer_key: SpkiParts::of(issuer.spki)?,
+            issuer,
+        })
+    };
+    spans().map_err(|_| OcspError::Malformed)
+}
+
+/// [`read_ocsp_response`] of a certificate and issuer, and a parsed
+/// response.
 fn read_parsed(
     provider: &Provider,
-    cert: &Certificate,
-    issuer: &Certificate,
+    pair: &CertAndIssuer<'_>,
     issuer_der: &[u8],
     response: &ParsedOcsp,
     now: UnixTime,
@@ -159,11 +186,11 @@ fn read_parsed(
 ) -> Result<OcspAnswer, OcspError> {
     let (basic, tbs_raw) = (&response.basic, response.tbs_raw.as_slice());
     // 2. CertID.
-    let single = find_single(provider, basic, cert, issuer)?;
+    let single = find_single(provider, basic, pair)?;
 
     // 3. Signature and responder authorization.
     let signature = basic.signature.as_bytes().ok_or(OcspError::Malformed)?;
-    check_signer(provider, basic, issuer, issuer_der, tbs_raw, signature, now)?;
+    check_signer(provider, basic, pair, issuer_der, tbs_raw, signature, now)?;
 
     // 4. Freshness.
     let skew = Duration::from_secs(policy.max_skew_secs);
@@ -219,19 +246,15 @@ fn hash_alg(oid: &const_oid::ObjectIdentifier) -> Option<HashAlg> {
 fn find_single<'r>(
     provider: &Provider,
     basic: &'r BasicOcspResponse,
-    cert: &Certificate,
-    issuer: &Certificate,
+    pair: &CertAndIssuer<'_>,
 ) -> Result<&'r x509_ocsp::SingleResponse, OcspError> {
-    let issuer_name = issuer
-        .tbs_certificate
-        .subject
-        .to_der()
+    // Names compare as DER, as the chain's validation chained them.
+    let issuer_name = pair.issuer.subject;
+    let issuer_key = pair.issuer_key.key.raw_bytes();
+    let serial = pair
+        .cert
+        .serial_content()
         .map_err(|_| OcspError::Malformed)?;
-    let issuer_key = issuer
-        .tbs_certificate
-        .subject_public_key_info
-        .subject_public_key
-        .raw_bytes();
     let mut error = OcspError::Missing;
     for single in &basic.tbs_response_data.responses {
         let id = &single.cert_id;
@@ -250,8 +273,8 @@ fn find_single<'r>(
                 continue;
             }
         };
-        let issuer_matches = cert.tbs_certificate.issuer == issuer.tbs_certificate.subject
-            && id.issuer_name_hash.as_bytes() == digest.digest(&issuer_name).as_slice()
+        let issuer_matches = pair.cert.issuer == issuer_name
+            && id.issuer_name_hash.as_bytes() == digest.digest(issuer_name).as_slice()
             && id.issuer_key_hash.as_bytes() == digest.digest(issuer_key).as_slice();
         if !issuer_matches {
             if error != OcspError::SerialMismatch {
@@ -259,7 +282,7 @@ fn find_single<'r>(
             }
             continue;
         }
-        if id.serial_number != cert.tbs_certificate.serial_number {
+        if id.serial_number.as_bytes() != serial {
             error = OcspError::SerialMismatch;
             continue;
         }
@@ -280,7 +303,7 @@ fn sig_error(e: SigError) -> OcspError {
 fn check_signer(
     provider: &Provider,
     basic: &BasicOcspResponse,
-    issuer: &Certificate,
+    pair: &CertAndIssuer<'_>,
     issuer_der: &[u8],
     tbs_raw: &[u8],
     signature: &[u8],
@@ -290,7 +313,7 @@ fn check_signer(
     // Signed by the CA itself.
     let by_ca = cert::verify_signature(
         algs,
-        &issuer.tbs_certificate.subject_public_key_info,
+        &pair.issuer_key,
         &basic.signature_algorithm,
         tbs_raw,
         signature,
@@ -305,15 +328,14 @@ fn check_signer(
     let anchors = [anchor];
     let mut had_candidate = false;
     for responder in basic.certs.iter().flatten() {
-        if cert::verify_signature(
-            algs,
-            &responder.tbs_certificate.subject_public_key_info,
-            &basic.signature_algorithm,
-            tbs_raw,
-            signature,
-        )
-        .is_err()
-        {
+        let Ok(spki) = responder.tbs_certificate.subject_public_key_info.to_der() else {
+            continue;
+        };
+        let verified = SpkiParts::of(&spki).is_ok_and(|key| {
+            cert::verify_signature(algs, &key, &basic.signature_algorithm, tbs_raw, signature)
+                .is_ok()
+        });
+        if !verified {
             continue;
         }
         had_candidate = true;
@@ -334,7 +356,9 @@ fn check_signer(
         // Nobody verifies: if the response names someone other than the CA
         // as responder, that responder's certificate is what is missing.
         let names_ca = match &basic.tbs_response_data.responder_id {
-            ResponderId::ByName(name) => *name == issuer.tbs_certificate.subject,
+            ResponderId::ByName(name) => {
+                name.to_der().is_ok_and(|name| name == pair.issuer.subject)
+            }
             ResponderId::ByKey(_) => false,
         };
         if !names_ca && basic.certs.as_ref().is_none_or(|c| c.is_empty()) {
@@ -588,12 +612,11 @@ pub fn check_revocation_in(
     for (cert, issuer) in chain.issuer_pairs() {
         let mut best = OcspError::Missing;
         let mut newest: Option<OcspAnswer> = None;
-        let pair = cert::parse(cert).and_then(|c| Ok((c, cert::parse(issuer)?)));
+        let pair = cert_and_issuer(cert, issuer);
         for response in &responses {
             let answer = match (&pair, response) {
-                (Ok((c, i)), Ok(r)) => read_parsed(provider, c, i, issuer, r, now, policy),
-                (Err(_), _) => Err(OcspError::Malformed),
-                (_, Err(e)) => Err(*e),
+                (Ok(pair), Ok(r)) => read_parsed(provider, pair, issuer, r, now, policy),
+                (Err(e), _) | (_, Err(e)) => Err(*e),
             };
             match answer {
                 Ok(a) => {
