@@ -2,7 +2,9 @@
 //! fed in pieces verifies exactly as the whole message does, on every
 //! backend and every JWS algorithm its keys admit; a changed byte, a
 //! missing piece and a wrong key are refused; RustCrypto and aws-lc hash
-//! the pieces (prehashed verification) and ring collects them.
+//! the pieces (prehashed verification), ring collects them, and the
+//! composed provider collects a message up to 64 KiB for ring and hashes a
+//! longer one for RustCrypto.
 
 use otrp_core::crypto::{JwsAlg, Provider, SignedMessage};
 use otrp_test_support::Kind;
@@ -13,7 +15,7 @@ fn providers() -> [(&'static str, Provider, bool); 4] {
         ("rustcrypto", otrp_crypto_rustcrypto::provider(), true),
         ("aws-lc", otrp_crypto_aws_lc::provider(), true),
         ("ring", otrp_crypto_ring::provider(), false),
-        ("composed", otrp_crypto_ring::composed_provider(), false),
+        ("composed", otrp_crypto_ring::composed_provider(), true),
     ]
 }
 
@@ -114,6 +116,34 @@ fn incremental_digests_match_one_shot_digests() {
                 ctx.update(chunk);
             }
             assert_eq!(ctx.finish(), d.digest(&data), "{name} {alg:?}");
+        }
+    }
+}
+
+#[test]
+fn the_composed_provider_collects_short_messages_and_hashes_long_ones() {
+    let provider = otrp_crypto_ring::composed_provider();
+    let limit = otrp_crypto_ring::WHOLE_MESSAGE_LIMIT;
+    let hashed = |m: &SignedMessage| format!("{m:?}").contains("prehashed: true");
+    for kind in Kind::BOTH {
+        let signer = private_key(&provider, kind, "tam");
+        let key = public_key_of_cert(&provider, &cert(kind, "tam"));
+        let other = public_key_of_cert(&provider, &cert(kind, "sp"));
+        for &alg in algs(kind) {
+            for len in [0, 1, limit - 1, limit, limit + 1, 3 * limit + 5] {
+                let message: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
+                let sig = signer.sign(alg, &message, provider.secure_random).unwrap();
+                // Pieces that cross the limit inside one piece, and one
+                // piece of all of it.
+                for piece in [4093, len.max(1)] {
+                    let m = fed(&provider, alg, &message, piece);
+                    assert_eq!(hashed(&m), len >= limit, "{alg:?} {len} {piece}");
+                    let done = m.finish();
+                    done.verify(&key, &sig)
+                        .unwrap_or_else(|e| panic!("{alg:?} {len} {piece}: {e}"));
+                    assert!(done.verify(&other, &sig).is_err(), "{alg:?} {len}");
+                }
+            }
         }
     }
 }

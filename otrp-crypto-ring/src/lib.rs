@@ -58,7 +58,10 @@
 //! ```
 //!
 //! With the `rustcrypto` feature, [`composed_provider()`] is that provider,
-//! with ring's AES-GCM beside RustCrypto's AES-CBC-HMAC as well. The
+//! with ring's AES-GCM beside RustCrypto's AES-CBC-HMAC as well, and
+//! verifiers ([`ComposedVerifier`]) that hand a message longer than
+//! [`WHOLE_MESSAGE_LIMIT`] to RustCrypto as a digest instead of collecting
+//! it for ring. The
 //! composed provider passes the whole conformance suite exactly as the
 //! RustCrypto provider does (`tests/conformance.rs`). How to choose and
 //! compose providers: `docs/providers.md`.
@@ -119,7 +122,81 @@ pub fn provider() -> Provider {
 
 #[cfg(feature = "rustcrypto")]
 mod composed {
-    use otrp_core::crypto::{ComposedKeyLoader, ContentCipher, Provider};
+    use otrp_core::crypto::{
+        ComposedKeyLoader, ContentCipher, JwsAlg, KeyKind, Provider, PublicKey, SignatureVerifier,
+        Verified,
+    };
+
+    use crate::RingVerifier;
+
+    /// Messages up to this many bytes are verified by ring whole; longer
+    /// ones (a large TA image or InstallTA request, fed in pieces) are
+    /// hashed and their digest verified by RustCrypto, so that no copy of
+    /// them is collected.
+    pub const WHOLE_MESSAGE_LIMIT: usize = 64 * 1024;
+
+    /// One JWS algorithm verified by ring, and by RustCrypto over the
+    /// digest of a message longer than [`WHOLE_MESSAGE_LIMIT`]
+    /// (`SignatureVerifier::prehashed_from`). The key policy is ring's
+    /// either way.
+    pub struct ComposedVerifier {
+        ring: &'static RingVerifier,
+        prehashed: &'static dyn SignatureVerifier,
+    }
+
+    impl core::fmt::Debug for ComposedVerifier {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            f.debug_tuple("ComposedVerifier")
+                .field(&self.algorithm())
+                .finish()
+        }
+    }
+
+    impl SignatureVerifier for ComposedVerifier {
+        fn algorithm(&self) -> JwsAlg {
+            self.ring.algorithm()
+        }
+
+        fn verify(&self, key: &PublicKey, message: &[u8], signature: &[u8]) -> Verified {
+            self.ring.verify(key, message, signature)
+        }
+
+        fn verifies_prehashed(&self) -> bool {
+            true
+        }
+
+        fn prehashed_from(&self) -> usize {
+            WHOLE_MESSAGE_LIMIT
+        }
+
+        fn verify_prehashed(&self, key: &PublicKey, digest: &[u8], signature: &[u8]) -> Verified {
+            if self.algorithm().key_kind() == KeyKind::Rsa {
+                crate::sig::rsa_key(key)?;
+            }
+            self.prehashed.verify_prehashed(key, digest, signature)
+        }
+    }
+
+    macro_rules! composed_verifiers {
+        ($($name:ident),*) => {
+            $(
+                #[doc = concat!("ring's ", stringify!($name), ", RustCrypto's over a digest.")]
+                pub static $name: ComposedVerifier = ComposedVerifier {
+                    ring: &crate::$name,
+                    prehashed: &otrp_crypto_rustcrypto::$name,
+                };
+            )*
+            /// Every JWS verification algorithm of the composed provider.
+            pub static COMPOSED_SIGNATURE_VERIFIERS: &[&dyn SignatureVerifier] = &[$(&$name),*];
+        };
+    }
+
+    /// The composed verifiers, named as ring's.
+    pub mod verifiers {
+        use super::ComposedVerifier;
+        use otrp_core::crypto::SignatureVerifier;
+        composed_verifiers!(RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384);
+    }
 
     /// Keys that sign with ring and recover CEKs with RustCrypto (a key
     /// only one backend loads, such as an `oct` key, is that backend's).
@@ -139,7 +216,7 @@ mod composed {
     /// random source. Offers every algorithm OTrP names.
     pub fn composed_provider() -> Provider {
         Provider {
-            signature_verifiers: crate::SIGNATURE_VERIFIERS,
+            signature_verifiers: verifiers::COMPOSED_SIGNATURE_VERIFIERS,
             digests: crate::DIGESTS,
             webpki_algorithms: crate::WEBPKI_ALGORITHMS,
             content_ciphers: COMPOSED_CONTENT_CIPHERS,
@@ -150,4 +227,7 @@ mod composed {
 }
 
 #[cfg(feature = "rustcrypto")]
-pub use composed::{COMPOSED_CONTENT_CIPHERS, COMPOSED_KEY_LOADER, composed_provider};
+pub use composed::{
+    COMPOSED_CONTENT_CIPHERS, COMPOSED_KEY_LOADER, ComposedVerifier, WHOLE_MESSAGE_LIMIT,
+    composed_provider, verifiers as composed_verifiers,
+};

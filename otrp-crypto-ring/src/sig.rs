@@ -1,6 +1,6 @@
 //! JWS verification (RFC 7518 section 3) with ring.
 
-use otrp_core::crypto::{CryptoError, JwsAlg, PublicKey, SignatureVerifier};
+use otrp_core::crypto::{CryptoError, JwsAlg, PublicKey, RsaPublicKey, SignatureVerifier};
 use ring::signature::{RsaPublicKeyComponents, UnparsedPublicKey};
 
 otrp_core::signature_api!(ring);
@@ -11,6 +11,16 @@ pub const MIN_RSA_BITS: usize = 2048;
 
 /// The largest RSA modulus ring verifies, in bits.
 pub const MAX_RSA_BITS: usize = 8192;
+
+/// `key` as an RSA key of [`MIN_RSA_BITS`] to [`MAX_RSA_BITS`] bits, the
+/// sizes ring verifies.
+pub(crate) fn rsa_key(key: &PublicKey) -> Result<&RsaPublicKey, CryptoError> {
+    let k = key.rsa_at_least(MIN_RSA_BITS)?;
+    if k.bits() > MAX_RSA_BITS {
+        return Err(CryptoError::InvalidKey);
+    }
+    Ok(k)
+}
 
 /// Verification of one JWS algorithm with ring.
 #[derive(Clone, Copy, Debug)]
@@ -41,10 +51,7 @@ impl SignatureVerifier for RingVerifier {
     fn verify(&self, key: &PublicKey, message: &[u8], signature: &[u8]) -> Result<(), CryptoError> {
         match rsa_verification(self.0) {
             Some(params) => {
-                let k = key.rsa_at_least(MIN_RSA_BITS)?;
-                if k.bits() > MAX_RSA_BITS {
-                    return Err(CryptoError::InvalidKey);
-                }
+                let k = rsa_key(key)?;
                 RsaPublicKeyComponents { n: k.n(), e: k.e() }
                     .verify(params, message, signature)
                     .map_err(|_| CryptoError::BadSignature)

@@ -7,20 +7,25 @@
 //! ([`SignatureVerifier::verifies_prehashed`]: RustCrypto, aws-lc) the
 //! pieces go through the provider's incremental [`Digest`](super::Digest)
 //! for the algorithm's hash; with one that verifies whole messages only
-//! (ring) they are collected into one wiped buffer, the memory cost of the
-//! non-streamed path.
+//! (ring alone) they are collected into one wiped buffer, the memory cost
+//! of the non-streamed path. A verifier that does both collects a message
+//! up to its [`SignatureVerifier::prehashed_from`] length, and hashes a
+//! longer one from there on.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use zeroize::Zeroizing;
 
-use super::{CryptoError, DigestContext, JwsAlg, Provider, PublicKey, SignatureVerifier};
+use super::{CryptoError, Digest, DigestContext, JwsAlg, Provider, PublicKey, SignatureVerifier};
 
 /// A message being fed for one signature algorithm.
 pub struct SignedMessage {
     verifier: &'static dyn SignatureVerifier,
     input: Input,
+    /// The algorithm's digest, while the message is collected whole for a
+    /// verifier that can also take its digest.
+    digest: Option<&'static dyn Digest>,
 }
 
 enum Input {
@@ -42,18 +47,35 @@ impl SignedMessage {
     /// [`CryptoError::Unsupported`]).
     pub fn new(provider: &Provider, alg: JwsAlg) -> Result<Self, CryptoError> {
         let verifier = provider.signature_verifier(alg)?;
-        let input = match provider.digest(alg.hash()) {
-            Ok(digest) if verifier.verifies_prehashed() => Input::Hashing(digest.start()),
-            _ => Input::Whole(Zeroizing::new(Vec::new())),
+        let digest = provider
+            .digest(alg.hash())
+            .ok()
+            .filter(|_| verifier.verifies_prehashed());
+        let mut message = SignedMessage {
+            verifier,
+            input: Input::Whole(Zeroizing::new(Vec::new())),
+            digest,
         };
-        Ok(SignedMessage { verifier, input })
+        message.update(&[]);
+        Ok(message)
     }
 
     /// Feeds the next piece of the message.
     pub fn update(&mut self, piece: &[u8]) {
         match &mut self.input {
             Input::Hashing(ctx) => ctx.update(piece),
-            Input::Whole(buf) => buf.extend_from_slice(piece),
+            Input::Whole(buf) => match self.digest {
+                Some(digest)
+                    if buf.len().saturating_add(piece.len()) >= self.verifier.prehashed_from() =>
+                {
+                    let mut ctx = digest.start();
+                    ctx.update(buf);
+                    ctx.update(piece);
+                    self.input = Input::Hashing(ctx);
+                    self.digest = None;
+                }
+                _ => buf.extend_from_slice(piece),
+            },
         }
     }
 

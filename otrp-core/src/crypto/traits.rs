@@ -79,6 +79,16 @@ pub trait SignatureVerifier: Send + Sync {
     fn verifies_prehashed(&self) -> bool {
         false
     }
+    /// With [`SignatureVerifier::verifies_prehashed`]: the message length
+    /// from which the streamed verification hashes the pieces for
+    /// [`SignatureVerifier::verify_prehashed`]; a shorter message is
+    /// collected for [`SignatureVerifier::verify`]. 0 (the default) hashes
+    /// every message; a verifier whose whole-message path is the faster
+    /// one (ring's, composed with RustCrypto's prehashed verification)
+    /// bounds by it the memory a message may take.
+    fn prehashed_from(&self) -> usize {
+        0
+    }
     /// Checks `signature` over the message whose digest (with the
     /// algorithm's own hash, [`JwsAlg::hash`]) is `digest`. A digest of the
     /// wrong length is [`CryptoError::BadSignature`]. Not implemented by
