@@ -255,10 +255,7 @@ impl<'a> ImageStream<'a> {
         };
         if self.at == At::Payload {
             // A run of payload characters at once.
-            let run = rest
-                .iter()
-                .position(|&c| c == b'"' || c == b'\\')
-                .unwrap_or(rest.len());
+            let run = memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len());
             let (text, after) = rest.split_at(run);
             self.payload_mut()?.feed(text)?;
             match after.first() {

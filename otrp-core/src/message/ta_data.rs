@@ -31,7 +31,7 @@ fn locate(payload: &[u8], tbs: &str, member: &str) -> Option<Range<usize>> {
     }
     let text = payload.get(at.clone())?;
     let inner = text.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
-    if inner.iter().any(|&b| b == b'\\' || b == b'"') {
+    if memchr::memchr2(b'\\', b'"', inner).is_some() {
         return None;
     }
     Some(at.start + 1..at.end - 1)
@@ -60,7 +60,7 @@ pub(crate) fn split(payload: Vec<u8>, tbs: &str, member: &str) -> Result<Split, 
 /// `Base64Bytes` accepts) in place in `data`, which then holds exactly the
 /// decoded bytes. `path` names the member in the error.
 pub(crate) fn decode(data: &mut Vec<u8>, path: &Path<'_>) -> Result<(), MessageError> {
-    let url = data.iter().any(|&b| b == b'-' || b == b'_') || !data.len().is_multiple_of(4);
+    let url = memchr::memchr2(b'-', b'_', data).is_some() || !data.len().is_multiple_of(4);
     let len = data.len();
     let n = if url {
         b64::decode_url_in_place(data, 0..len, "base64url")
