@@ -123,8 +123,8 @@ pub fn provider() -> Provider {
 #[cfg(feature = "rustcrypto")]
 mod composed {
     use otrp_core::crypto::{
-        ComposedKeyLoader, ContentCipher, JwsAlg, KeyKind, Provider, PublicKey, SignatureVerifier,
-        Verified,
+        ComposedKeyLoader, ContentCipher, CryptoError, JwsAlg, KeyKind, Provider, PublicKey,
+        SignatureVerifier, Verified,
     };
 
     use crate::RingVerifier;
@@ -170,10 +170,15 @@ mod composed {
         }
 
         fn verify_prehashed(&self, key: &PublicKey, digest: &[u8], signature: &[u8]) -> Verified {
+            // ring's key checks, and its one error for anything else.
             if self.algorithm().key_kind() == KeyKind::Rsa {
                 crate::sig::rsa_key(key)?;
+            } else {
+                key.ec_for(self.algorithm())?;
             }
-            self.prehashed.verify_prehashed(key, digest, signature)
+            self.prehashed
+                .verify_prehashed(key, digest, signature)
+                .map_err(|_| CryptoError::BadSignature)
         }
     }
 
