@@ -35,6 +35,19 @@ impl Default for Limits {
 /// that has already been parsed successfully (so it is well-formed). Keys
 /// with escapes are compared after unescaping.
 pub(crate) fn member_span(bytes: &[u8], name: &str) -> Option<Range<usize>> {
+    find_member(bytes, name, true)
+}
+
+/// Where the value of top-level member `name` starts in a JSON object that
+/// has already been parsed successfully: [`member_span`] without reading
+/// the value to its end, to descend into it.
+pub(crate) fn member_start(bytes: &[u8], name: &str) -> Option<usize> {
+    find_member(bytes, name, false).map(|span| span.start)
+}
+
+/// [`member_span`], or with `to_end` false an empty range where the value
+/// starts.
+fn find_member(bytes: &[u8], name: &str, to_end: bool) -> Option<Range<usize>> {
     let mut depth = 0usize;
     let mut i = 0usize;
     // At depth 1: after `{` or `,` a key follows; after `:` a value.
@@ -46,6 +59,9 @@ pub(crate) fn member_span(bytes: &[u8], name: &str) -> Option<Range<usize>> {
         match b {
             b'"' => {
                 let start = i;
+                if !to_end && depth == 1 && matched && !expect_key {
+                    return Some(start..start);
+                }
                 i += 1;
                 // To the closing quote, skipping escapes (memchr: a TA's
                 // data is one string of megabytes).
@@ -93,6 +109,9 @@ pub(crate) fn member_span(bytes: &[u8], name: &str) -> Option<Range<usize>> {
                 }
             }
         }
+        if let (false, Some(start)) = (to_end, value_start) {
+            return Some(start..start);
+        }
         i += 1;
     }
     None
@@ -131,5 +150,28 @@ mod tests {
         assert_eq!(&text[member_span(text, "dsi").unwrap()], br#""v\\\"""#);
         assert!(member_span(br#"{"dsi":"v"#, "dsi").is_none());
         assert!(member_span(br#"{"a":"x\"#, "dsi").is_none());
+    }
+
+    #[test]
+    fn member_start_is_where_member_span_starts() {
+        let texts: [&[u8]; 4] = [
+            br#"{"did":"x,}" , "dsi" : { "a" : [1,{"b":"}"}] } , "z":2, "s" : "t\"u"}"#,
+            br#"{"a":1,"dsi":true,"q":[1,2],"r":null}"#,
+            br#"{"\u0064si":"v","a":{"dsi":1}}"#,
+            br#"{"a":"x\","b":"q\"}","dsi":"v\\\""}"#,
+        ];
+        for text in texts {
+            for name in ["did", "dsi", "z", "s", "a", "b", "q", "r", "absent"] {
+                assert_eq!(
+                    member_start(text, name),
+                    member_span(text, name).map(|span| span.start),
+                    "{name} in {}",
+                    alloc::string::String::from_utf8_lossy(text)
+                );
+            }
+        }
+        // Only the value's first byte is needed: a string is not read to
+        // its end.
+        assert_eq!(member_start(br#"{"dsi":"unterminated"#, "dsi"), Some(7));
     }
 }

@@ -11,7 +11,7 @@ use core::ops::Range;
 
 use super::MessageError;
 use super::json::{Path, invalid};
-use super::limits::member_span;
+use super::limits::member_start;
 use crate::jose::b64;
 
 /// A TA payload split in two: the rest (the payload with the member's
@@ -22,19 +22,23 @@ pub(crate) struct Split {
 }
 
 /// Where `<tbs>.encrypted_ta.<member>` is, as a JSON string without
-/// escapes: the span of its text between the quotes.
+/// escapes: the span of its text between the quotes. The payload is
+/// descended member by member, and the string (nearly all of it) read
+/// once, to its closing quote.
 fn locate(payload: &[u8], tbs: &str, member: &str) -> Option<Range<usize>> {
-    let mut at = 0..payload.len();
+    let mut at = 0;
     for name in [tbs, "encrypted_ta", member] {
-        let span = member_span(payload.get(at.clone())?, name)?;
-        at = at.start + span.start..at.start + span.end;
+        at += member_start(payload.get(at..)?, name)?;
     }
-    let text = payload.get(at.clone())?;
-    let inner = text.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
-    if memchr::memchr2(b'\\', b'"', inner).is_some() {
+    let start = at.checked_add(1)?;
+    if payload.get(at) != Some(&b'"') {
         return None;
     }
-    Some(at.start + 1..at.end - 1)
+    let text = payload.get(start..)?;
+    match memchr::memchr2(b'\\', b'"', text) {
+        Some(len) if text.get(len) == Some(&b'"') => Some(start..start + len),
+        _ => None,
+    }
 }
 
 /// Splits `payload` at `<tbs>.encrypted_ta.<member>`. Gives the payload
