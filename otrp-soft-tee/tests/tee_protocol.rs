@@ -490,10 +490,11 @@ fn another_tams_traffic_does_not_evict_replay_memory() {
 /// replay. Bounded in count (4,098 P-256 GetDeviceState exchanges) but
 /// slow in a debug build: every request commits the TEE state, replay
 /// memory included (4,096 pairs, about half a megabyte), so the run took
-/// 548 s on the shared 2-core machine (docs/security.md). Run it with
-/// `cargo test -p otrp-soft-tee --test tee_protocol -- --ignored`.
+/// 548 s on the shared 2-core machine (docs/security.md); about 20 s in a
+/// release build, which is how `.ci/run` runs it:
+/// `cargo test --release --workspace --test tee_protocol -- --ignored`.
 #[test]
-#[ignore = "minutes in a debug build; run with --ignored (docs/security.md)"]
+#[ignore = "minutes in a debug build; .ci/run runs it in release (--ignored)"]
 fn another_tams_traffic_does_not_evict_replay_memory_at_the_default_capacity() {
     let kind = Kind::Ec;
     let dir = TempDir::new("replay-default");

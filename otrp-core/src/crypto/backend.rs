@@ -139,7 +139,7 @@ impl fmt::Debug for SoftwareKeyLoader {
     }
 }
 
-/// Declares `KEY_LOADER`, the [`SoftwareKeyLoader`](crate::crypto::SoftwareKeyLoader)
+/// Declares `KEY_LOADER`, the [`SoftwareKeyLoader`]
 /// of a backend whose software keys are `$rsa` and `$ec` (each with a
 /// `from_pkcs8_der(&[u8])`), from the functions it has in scope:
 /// `rsa_from_components(&RsaKeyComponents)`,
@@ -212,7 +212,7 @@ macro_rules! pem_key_loading {
 }
 
 /// Declares a backend's digests `SHA256`, `SHA384`, `SHA512` and `SHA1`
-/// (each a [`HashDigest`](crate::crypto::HashDigest)) over its hash
+/// (each a [`HashDigest`]) over its hash
 /// function `$hash: fn(HashAlg, &[u8]) -> Vec<u8>` and its incremental
 /// form `$start: fn(HashAlg) -> Box<dyn DigestContext>`.
 ///

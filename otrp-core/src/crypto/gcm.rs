@@ -82,7 +82,7 @@ impl ContentCipher for AesGcmCipher {
     }
 }
 
-/// Declares `$name`, the [`AesGcm`](crate::crypto::AesGcm) primitive of a
+/// Declares `$name`, the [`AesGcm`] primitive of a
 /// backend whose crate `$krate` has ring's `aead` API (`ring`,
 /// `aws_lc_rs`): the key and nonce types and sealing are the same in both;
 /// opening with a separate tag differs, so the backend gives it as

@@ -146,8 +146,8 @@ pub fn rsa_decrypt_cek(
 }
 
 /// Declares `$name`, a backend's [`Ecdh`](crate::crypto::Ecdh) primitive
-/// over its [`EcScalar`](crate::crypto::EcScalar) `$scalar`
-/// ([`ephemeral_agree`](crate::crypto::ephemeral_agree)).
+/// over its [`EcScalar`] `$scalar`
+/// ([`ephemeral_agree`]).
 #[macro_export]
 macro_rules! ephemeral_ecdh {
     ($(#[$meta:meta])* $vis:vis struct $name:ident over $scalar:ty;) => {

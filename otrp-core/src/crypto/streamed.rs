@@ -5,7 +5,7 @@
 //!
 //! Digest-then-verify: with a backend whose verifier takes a digest
 //! ([`SignatureVerifier::verifies_prehashed`]: RustCrypto, aws-lc) the
-//! pieces go through the provider's incremental [`Digest`](super::Digest)
+//! pieces go through the provider's incremental [`Digest`]
 //! for the algorithm's hash; with one that verifies whole messages only
 //! (ring alone) they are collected into one wiped buffer, the memory cost
 //! of the non-streamed path. A verifier that does both collects a message

@@ -1,5 +1,5 @@
-//! [`JwsBuilder`]: a JWS built step by step, like [`Jwe::builder`]
-//! (`crate::jose::Jwe::builder`): one or more signatures over one payload
+//! [`JwsBuilder`]: a JWS built step by step, like
+//! [`Jwe::builder`](crate::jose::Jwe::builder): one or more signatures over one payload
 //! (RFC 7515 section 7.2 for several), then [`JwsBuilder::sign`].
 
 use alloc::vec::Vec;
