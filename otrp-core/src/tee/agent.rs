@@ -387,7 +387,7 @@ impl Tee {
         alg: JwsAlg,
         now: UnixTime,
     ) -> Result<(Vec<u8>, Signer), Refusal> {
-        let (payload, key, rec, bound) = self
+        let (payload, key, rec, refs, bound) = self
             .state
             .signers
             .iter()
@@ -403,7 +403,7 @@ impl Tee {
                 };
                 let key = self.leaf_key(spki.map(<[u8]>::to_vec)).ok()?;
                 let payload = jws.verify(&self.provider, &key, &[alg]).ok()?;
-                Some((payload, key, rec, bound.map(drop)))
+                Some((payload, key, rec, refs, bound.map(drop)))
             })
             .ok_or(Refusal::new(
                 ErrorCode::TamNotTrusted,
@@ -413,7 +413,6 @@ impl Tee {
         // before it) is a TAM to re-establish, as when its validation
         // fails: ERR_TAM_NOT_TRUSTED makes it resend x5c.
         bound.map_err(|e| pki_refusal(&PkiError::cert(Role::Tam, e)))?;
-        let refs: Vec<&[u8]> = rec.x5c.iter().map(|c| c.0.as_slice()).collect();
         let chain = validate_cached_tam_chain(&self.provider, &self.config.tam_anchors, &refs, now)
             .map_err(|e| pki_refusal(&e))?;
         let x5c = rec.x5c.iter().map(|c| c.0.clone()).collect();
