@@ -27,13 +27,15 @@ pub(crate) struct Split {
 /// once, to its closing quote.
 fn locate(payload: &[u8], tbs: &str, member: &str) -> Option<Range<usize>> {
     let mut at = 0;
-    for name in [tbs, "encrypted_ta", member] {
+    // Each level's value must be what the path needs (an object, then the
+    // string), or the next search would run on past it.
+    for (name, opens) in [(tbs, b'{'), ("encrypted_ta", b'{'), (member, b'"')] {
         at += member_start(payload.get(at..)?, name)?;
+        if payload.get(at) != Some(&opens) {
+            return None;
+        }
     }
     let start = at.checked_add(1)?;
-    if payload.get(at) != Some(&b'"') {
-        return None;
-    }
     let text = payload.get(start..)?;
     match memchr::memchr2(b'\\', b'"', text) {
         Some(len) if text.get(len) == Some(&b'"') => Some(start..start + len),
@@ -121,6 +123,11 @@ mod tests {
                 Some(p)
             );
         }
+        // A level that is not an object is not searched past its end.
+        let p = br#"{"InstallTATBSRequest":"x","o":{"encrypted_ta":{"ciphertadata":"AAAA"}}}"#;
+        assert!(split(p.to_vec(), "InstallTATBSRequest", "ciphertadata").is_err());
+        let p = br#"{"InstallTATBSRequest":{"encrypted_ta":[{"ciphertadata":"AAAA"}]}}"#;
+        assert!(split(p.to_vec(), "InstallTATBSRequest", "ciphertadata").is_err());
         let p = payload("\"AAAA\"");
         assert!(split(p.clone(), "UpdateTATBSRequest", "ciphertadata").is_err());
         assert!(split(p, "InstallTATBSRequest", "ciphernewtadata").is_err());
