@@ -23,14 +23,13 @@ use super::{CryptoError, Digest, DigestContext, JwsAlg, Provider, PublicKey, Sig
 pub struct SignedMessage {
     verifier: &'static dyn SignatureVerifier,
     input: Input,
-    /// The algorithm's digest, while the message is collected whole for a
-    /// verifier that can also take its digest.
-    digest: Option<&'static dyn Digest>,
 }
 
 enum Input {
     Hashing(Box<dyn DigestContext>),
-    Whole(Zeroizing<Vec<u8>>),
+    /// The message so far, and the algorithm's digest when the verifier
+    /// also takes digests (from its `prehashed_from` length on).
+    Whole(Zeroizing<Vec<u8>>, Option<&'static dyn Digest>),
 }
 
 impl core::fmt::Debug for SignedMessage {
@@ -53,9 +52,9 @@ impl SignedMessage {
             .filter(|_| verifier.verifies_prehashed());
         let mut message = SignedMessage {
             verifier,
-            input: Input::Whole(Zeroizing::new(Vec::new())),
-            digest,
+            input: Input::Whole(Zeroizing::new(Vec::new()), digest),
         };
+        // A verifier that hashes from length 0 hashes from the start.
         message.update(&[]);
         Ok(message)
     }
@@ -64,18 +63,15 @@ impl SignedMessage {
     pub fn update(&mut self, piece: &[u8]) {
         match &mut self.input {
             Input::Hashing(ctx) => ctx.update(piece),
-            Input::Whole(buf) => match self.digest {
-                Some(digest)
-                    if buf.len().saturating_add(piece.len()) >= self.verifier.prehashed_from() =>
-                {
-                    let mut ctx = digest.start();
-                    ctx.update(buf);
-                    ctx.update(piece);
-                    self.input = Input::Hashing(ctx);
-                    self.digest = None;
-                }
-                _ => buf.extend_from_slice(piece),
-            },
+            Input::Whole(buf, Some(digest))
+                if buf.len().saturating_add(piece.len()) >= self.verifier.prehashed_from() =>
+            {
+                let mut ctx = digest.start();
+                ctx.update(buf);
+                ctx.update(piece);
+                self.input = Input::Hashing(ctx);
+            }
+            Input::Whole(buf, _) => buf.extend_from_slice(piece),
         }
     }
 
@@ -85,7 +81,7 @@ impl SignedMessage {
             verifier: self.verifier,
             input: match self.input {
                 Input::Hashing(ctx) => Finished::Digest(ctx.finish()),
-                Input::Whole(buf) => Finished::Whole(buf),
+                Input::Whole(buf, _) => Finished::Whole(buf),
             },
         }
     }

@@ -121,7 +121,7 @@ pub fn read_ocsp_response(
     }
     let pair = cert_and_issuer(cert_der, issuer_der)?;
     let response = ParsedOcsp::parse(response_der)?;
-    read_parsed(provider, &pair, issuer_der, &response, now, policy)
+    read_parsed(provider, &pair, &response, now, policy)
 }
 
 /// A basic OCSP response in DER, parsed once (step 1 of
@@ -151,9 +151,10 @@ impl ParsedOcsp {
 }
 
 /// What an OCSP response is matched and verified against: a certificate's
-/// spans, and its issuer's spans and key.
+/// spans, and its issuer's DER, spans and key.
 struct CertAndIssuer<'a> {
     cert: CertSpans<'a>,
+    issuer_der: &'a [u8],
     issuer: CertSpans<'a>,
     issuer_key: SpkiParts<'a>,
 }
@@ -167,6 +168,7 @@ fn cert_and_issuer<'a>(
         let issuer = CertSpans::of(issuer_der)?;
         Ok(CertAndIssuer {
             cert: CertSpans::of(cert_der)?,
+            issuer_der,
             issuer_key: SpkiParts::of(issuer.spki)?,
             issuer,
         })
@@ -179,7 +181,6 @@ fn cert_and_issuer<'a>(
 fn read_parsed(
     provider: &Provider,
     pair: &CertAndIssuer<'_>,
-    issuer_der: &[u8],
     response: &ParsedOcsp,
     now: UnixTime,
     policy: &OcspPolicy,
@@ -190,7 +191,7 @@ fn read_parsed(
 
     // 3. Signature and responder authorization.
     let signature = basic.signature.as_bytes().ok_or(OcspError::Malformed)?;
-    check_signer(provider, basic, pair, issuer_der, tbs_raw, signature, now)?;
+    check_signer(provider, basic, pair, tbs_raw, signature, now)?;
 
     // 4. Freshness.
     let skew = Duration::from_secs(policy.max_skew_secs);
@@ -304,7 +305,6 @@ fn check_signer(
     provider: &Provider,
     basic: &BasicOcspResponse,
     pair: &CertAndIssuer<'_>,
-    issuer_der: &[u8],
     tbs_raw: &[u8],
     signature: &[u8],
     now: UnixTime,
@@ -323,7 +323,7 @@ fn check_signer(
         Err(e) => sig_error(e),
     };
     // Signed by a delegated responder included in the response.
-    let anchor_der = CertificateDer::from(issuer_der);
+    let anchor_der = CertificateDer::from(pair.issuer_der);
     let anchor = webpki::anchor_from_trusted_cert(&anchor_der).map_err(|_| OcspError::Malformed)?;
     let anchors = [anchor];
     let mut had_candidate = false;
@@ -615,7 +615,7 @@ pub fn check_revocation_in(
         let pair = cert_and_issuer(cert, issuer);
         for response in &responses {
             let answer = match (&pair, response) {
-                (Ok(pair), Ok(r)) => read_parsed(provider, pair, issuer, r, now, policy),
+                (Ok(pair), Ok(r)) => read_parsed(provider, pair, r, now, policy),
                 (Err(e), _) | (_, Err(e)) => Err(*e),
             };
             match answer {

@@ -22,8 +22,8 @@ use crate::message::{
     UpdateSdResponseContent, UpdateSdTbsResponse, UpdateTaTbsResponse, parse_request, sha256,
 };
 use crate::pki::{
-    CertError, CertSpans, OcspPolicy, ParsedChain, PkiError, Role, TrustAnchors, UnixTime,
-    ValidatedChain, cached_chain_leaf_spki, check_revocation_in, validate_cached_tam_chain,
+    CertSpans, OcspPolicy, ParsedChain, PkiError, Role, TrustAnchors, UnixTime, ValidatedChain,
+    cached_chain_leaf_spki, check_revocation_in, validate_cached_tam_chain,
     validate_offered_tam_chain,
 };
 
@@ -349,7 +349,7 @@ impl Tee {
                 if parsed.leaf().is_none() {
                     return Err(Refusal::new(ErrorCode::RequestInvalid, "empty x5c"));
                 }
-                let key = self.leaf_key(parsed.leaf_spki())?;
+                let key = self.leaf_key(parsed.leaf_spki().as_deref())?;
                 let payload = jws
                     .verify(&self.provider, &key, &[alg])
                     .map_err(|e| jose_refusal(&e))?;
@@ -401,7 +401,7 @@ impl Tee {
                     Ok(spki) => Ok(spki),
                     Err(_) => CertSpans::of(refs.first()?).map(|s| s.spki),
                 };
-                let key = self.leaf_key(spki.map(<[u8]>::to_vec)).ok()?;
+                let key = self.leaf_key(spki).ok()?;
                 let payload = jws.verify(&self.provider, &key, &[alg]).ok()?;
                 Some((payload, key, rec, refs, bound.map(drop)))
             })
@@ -451,13 +451,13 @@ impl Tee {
     }
 
     /// The key of a TAM certificate, from its SubjectPublicKeyInfo
-    /// (`ParsedChain::leaf_spki` or `spki_of_certificate`).
-    fn leaf_key(&self, spki: Result<Vec<u8>, CertError>) -> Result<PublicKey, Refusal> {
+    /// (`ParsedChain::leaf_spki`, or a cached chain's DER spans).
+    fn leaf_key<E>(&self, spki: Result<&[u8], E>) -> Result<PublicKey, Refusal> {
         let spki =
             spki.map_err(|_| Refusal::new(ErrorCode::TamNotTrusted, "TAM certificate key"))?;
         self.provider
             .key_loader
-            .public_key_from_spki_der(&spki)
+            .public_key_from_spki_der(spki)
             .map_err(|_| Refusal::new(ErrorCode::UnsupportedCryptoAlg, "TAM key type"))
     }
 
